@@ -1,0 +1,10 @@
+/**
+ * What both apps share and no core may touch: JSON-line logs, Prometheus counters on
+ * loopback, layered configuration validated with zod, and orderly shutdown.
+ * @packageDocumentation
+ */
+export { ConfigError, type ConfigSources, loadConfig, splitFlags } from './config.ts'
+export { createLogger, type LogFields, type Logger, type LoggerOptions, type Severity } from './log.ts'
+export { MetricsRegistry, type Sample, serveMetrics } from './metrics.ts'
+export { Shutdown } from './shutdown.ts'
+export { gitVersion } from './version.ts'
