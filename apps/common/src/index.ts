@@ -3,6 +3,20 @@
  * loopback, layered configuration validated with zod, and orderly shutdown.
  * @packageDocumentation
  */
+
+export {
+  cidrText,
+  duplicateIds,
+  endpointText,
+  type Filter,
+  filterSchema,
+  ipText,
+  ipv4Text,
+  ipv6Text,
+  type Resource,
+  resourceSchema,
+  wireguardKey,
+} from './access.ts'
 export { ConfigError, type ConfigSources, loadConfig, splitFlags } from './config.ts'
 export { createLogger, type LogFields, type Logger, type LoggerOptions, type Severity } from './log.ts'
 export { MetricsRegistry, type Sample, serveMetrics } from './metrics.ts'
