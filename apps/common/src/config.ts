@@ -136,10 +136,13 @@ function leafPaths(schema: z.ZodType, prefix: string[] = []): string[][] {
   return prefix.length ? [prefix] : []
 }
 
+/** Looks through optional/default/prefault/nullable/refinement wrappers to the schema that has a shape. */
 function unwrap(schema: z.ZodType): z.ZodType {
   let s = schema
-  while (s instanceof z.ZodOptional || s instanceof z.ZodDefault || s instanceof z.ZodNullable) {
-    s = (s as z.ZodOptional<z.ZodType>).unwrap() as z.ZodType
+  for (;;) {
+    const def = (s as unknown as { _zod: { def: { innerType?: z.ZodType; in?: z.ZodType } } })._zod.def
+    const inner = def.innerType ?? (s instanceof z.ZodPipe ? def.in : undefined)
+    if (!inner) return s
+    s = inner
   }
-  return s
 }

@@ -76,3 +76,16 @@ describe('layered configuration (issue 9: file, then GATEHOUSE_* env, then flags
     })
   })
 })
+
+test('env and flags reach fields behind defaults and prefaults', () => {
+  const nested = z.object({
+    tun: z.object({ mtu: z.number().default(1280) }).prefault({}),
+    log: z.object({ level: z.string().default('INFO') }).optional(),
+  })
+  expect(
+    loadConfig(nested, { env: { GATEHOUSE_TUN__MTU: '1400' }, flags: { 'log.level': 'DEBUG' } }),
+  ).toEqual({
+    tun: { mtu: 1400 },
+    log: { level: 'DEBUG' },
+  })
+})
