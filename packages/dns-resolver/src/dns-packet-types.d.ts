@@ -1,0 +1,6 @@
+/** dns-packet's type table (a file of the dns-packet package that @types/dns-packet does not declare). */
+declare module 'dns-packet/types.js' {
+  /** toType: 'A' -> 1, an unknown name -> 0. toString: 1 -> 'A', an unknown code -> 'UNKNOWN_<n>'. */
+  const types: { toType(name: string): number; toString(code: number): string }
+  export default types
+}
