@@ -72,3 +72,33 @@ export function update32(checksum: number, oldValue: number, newValue: number): 
       (newValue & 0xffff),
   )
 }
+
+/**
+ * The RFC 1624 eq. 3 difference term for one 16-bit word changed from `oldWord`
+ * to `newWord`: ~m + m'. Several differences add up and are applied once with
+ * `applyDiff`, so a rewrite touching many words folds only once.
+ */
+export function diff16(oldWord: number, newWord: number): number {
+  return (~oldWord & 0xffff) + newWord
+}
+
+/** The difference term for a 32-bit field (two words). */
+export function diff32(oldValue: number, newValue: number): number {
+  return (~oldValue >>> 16) + (~oldValue & 0xffff) + (newValue >>> 16) + (newValue & 0xffff)
+}
+
+/** The difference term for the 16 bytes at `oldBuf[oldOff..]` replaced by those at `newBuf[newOff..]` (an IPv6 address). */
+export function diff128(oldBuf: Uint8Array, oldOff: number, newBuf: Uint8Array, newOff: number): number {
+  let d = 0
+  for (let i = 0; i < 16; i += 2) {
+    d +=
+      (~((oldBuf[oldOff + i] << 8) | oldBuf[oldOff + i + 1]) & 0xffff) +
+      ((newBuf[newOff + i] << 8) | newBuf[newOff + i + 1])
+  }
+  return d
+}
+
+/** RFC 1624 eq. 3: HC' = ~(~HC + Σ(~m + m')), given the summed difference terms. */
+export function applyDiff(checksum: number, diff: number): number {
+  return finish((~checksum & 0xffff) + diff)
+}

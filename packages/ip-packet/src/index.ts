@@ -20,4 +20,48 @@ export {
   ipv6Word,
   parseCidr,
 } from './address.ts'
-export { finish, fold, pseudoV4, pseudoV6, sum, update16, update32 } from './checksum.ts'
+export type {
+  EchoSpec,
+  IcmpSpec,
+  Ipv4Spec,
+  Ipv6ExtSpec,
+  Ipv6Spec,
+  RawSpec,
+  TcpSpec,
+  UdpSpec,
+} from './build.ts'
+export {
+  buildIcmp4,
+  buildIcmp4Echo,
+  buildIcmp6,
+  buildIcmp6Echo,
+  buildIpv4,
+  buildIpv6,
+  buildTcp4,
+  buildTcp6,
+  buildUdp4,
+  buildUdp6,
+} from './build.ts'
+export {
+  applyDiff,
+  diff16,
+  diff32,
+  diff128,
+  finish,
+  fold,
+  pseudoV4,
+  pseudoV6,
+  sum,
+  update16,
+  update32,
+} from './checksum.ts'
+export * from './constants.ts'
+export type { DropReason } from './drop.ts'
+export { DROP_REASONS } from './drop.ts'
+export { ICMP_HEADER_LEN, Icmpv4View, Icmpv6View } from './icmp.ts'
+export { IPV4_HEADER_LEN, Ipv4View } from './ipv4.ts'
+export { IPV6_HEADER_LEN, Ipv6View } from './ipv6.ts'
+export { IpPacket, L4_ICMP, L4_NONE, L4_OTHER, L4_TCP, L4_UDP } from './packet.ts'
+export { QUOTE_MIN_TRANSPORT, QuotedPacket } from './quote.ts'
+export { TCP_HEADER_LEN, TcpView } from './tcp.ts'
+export { UDP_HEADER_LEN, UdpView } from './udp.ts'

@@ -1,0 +1,381 @@
+/**
+ * `IpPacket`: one reusable view that parses an IP packet and its transport
+ * header in one `reset()` and rewrites it in place with incremental checksum
+ * updates (RFC 1624). This is the packet-path API: keep one instance per
+ * direction, call `reset()` per packet, read the routing key from plain
+ * fields, call the setters. Nothing here allocates, throws or makes strings.
+ *
+ * The routing key a NAT needs is `version`, `srcAddrOff`/`dstAddrOff` (IPv4:
+ * also `src4`/`dst4` as u32), `protocol`, `srcPort`, `dstPort`. IPv6
+ * addresses stay in the buffer: compare and copy them with `ipv6Equals`,
+ * `ipv6Copy`, or read them as four u32 words with `ipv6Word`.
+ */
+import { EMPTY, put16, u16 } from './bytes.ts'
+import { applyDiff, diff16, diff32, diff128, finish, pseudoV4, pseudoV6, sum } from './checksum.ts'
+import { IP_PROTO_ICMP, IP_PROTO_ICMPV6, IP_PROTO_TCP, IP_PROTO_UDP } from './constants.ts'
+import type { DropReason } from './drop.ts'
+import { Icmpv4View, Icmpv6View } from './icmp.ts'
+import { Ipv4View } from './ipv4.ts'
+import { Ipv6View } from './ipv6.ts'
+import { QuotedPacket } from './quote.ts'
+import { TcpView } from './tcp.ts'
+import { UdpView } from './udp.ts'
+
+/** What `IpPacket` found after the IP header. */
+export const L4_NONE = 0
+export const L4_TCP = 1
+export const L4_UDP = 2
+export const L4_ICMP = 3 // ICMPv4 in IPv4, ICMPv6 in IPv6
+/** Any other protocol (ESP, GRE, ...): `l4Off`/`l4Len` name its bytes, no ports. */
+export const L4_OTHER = 4
+
+export class IpPacket {
+  buf: Uint8Array = EMPTY
+  off = 0
+  len = 0
+  /** Sub-views, positioned by `reset()`; use them for fields this class does not copy out. */
+  readonly ipv4 = new Ipv4View()
+  readonly ipv6 = new Ipv6View()
+  readonly tcp = new TcpView()
+  readonly udp = new UdpView()
+  readonly icmpv4 = new Icmpv4View()
+  readonly icmpv6 = new Icmpv6View()
+  /** The packet quoted by an ICMP error; parsed by `reset()` when `isIcmpError`. */
+  readonly quote = new QuotedPacket()
+
+  /** 4 or 6; 0 when `reset()` failed before the version was known. */
+  version = 0
+  /** IP datagram length from the header (≤ `len`; trailing bytes are padding). */
+  ipLen = 0
+  /** Bytes from `off` to the transport header (IPv6: extension headers included). */
+  ipHeaderLen = 0
+  /** Upper-layer protocol (IPv6: after the extension header chain). */
+  protocol = 0
+  /** IPv4 source / destination as u32 (0 for IPv6). */
+  src4 = 0
+  dst4 = 0
+  /** Absolute offsets of the source / destination address in `buf` (4 or 16 bytes). */
+  srcAddrOff = 0
+  dstAddrOff = 0
+  /** One of L4_*. L4_NONE for a non-first fragment or IPv6 No Next Header. */
+  l4 = L4_NONE
+  /** Absolute offset and length of the transport segment. */
+  l4Off = 0
+  l4Len = 0
+  /** TCP/UDP ports; ICMP echo: both are the identifier; otherwise 0. */
+  srcPort = 0
+  dstPort = 0
+  /** Absolute offset and length of the transport payload (after TCP/UDP/ICMP headers). */
+  payloadOff = 0
+  payloadLen = 0
+  /** ICMP type / code, or -1. */
+  icmpType = -1
+  icmpCode = -1
+  /** True for an ICMP echo request or reply (ports hold the identifier). */
+  isIcmpEcho = false
+  /** True for an ICMP error; `quote` then holds the quoted packet. */
+  isIcmpError = false
+  /** True for any fragment (IPv4 MF/offset, IPv6 Fragment header). */
+  isFragment = false
+  /** Absolute offset of the transport checksum, or -1. */
+  l4ChecksumOff = -1
+
+  /**
+   * Parse `buf[off .. off+len)`: IP header (and IPv6 extension headers),
+   * transport header, and for ICMP errors the quoted packet. Returns null on
+   * success, else why the packet cannot be used. On 'ipv4-fragment' and
+   * 'ipv6-fragment' (non-first fragments) the IP fields are valid and `l4` is
+   * L4_NONE. Checksums are not verified here (see `verifyChecksums`).
+   */
+  reset(buf: Uint8Array, off: number, len: number): DropReason | null {
+    this.buf = buf
+    this.off = off
+    this.len = len
+    this.version = 0
+    this.l4 = L4_NONE
+    this.srcPort = 0
+    this.dstPort = 0
+    this.icmpType = -1
+    this.icmpCode = -1
+    this.isIcmpEcho = false
+    this.isIcmpError = false
+    this.isFragment = false
+    this.l4ChecksumOff = -1
+    this.src4 = 0
+    this.dst4 = 0
+    if (len < 1 || off < 0 || off + len > buf.length) return 'ip-truncated'
+    const v = buf[off] >> 4
+    if (v === 4) {
+      const ip = this.ipv4.reset(buf, off, len)
+      const r = ip.check()
+      if (r !== null) return r
+      const hl = ip.headerLen
+      this.version = 4
+      this.ipLen = ip.totalLen
+      this.ipHeaderLen = hl
+      this.protocol = ip.protocol
+      this.src4 = ip.srcAddr
+      this.dst4 = ip.dstAddr
+      this.srcAddrOff = off + 12
+      this.dstAddrOff = off + 16
+      this.l4Off = off + hl
+      this.l4Len = this.ipLen - hl
+      this.payloadOff = this.l4Off
+      this.payloadLen = this.l4Len
+      if (ip.isFragment) {
+        this.isFragment = true
+        // RFC 791 §2.3: only the first fragment carries the transport header.
+        if (ip.fragmentOffset !== 0) return 'ipv4-fragment'
+      }
+    } else if (v === 6) {
+      const ip = this.ipv6.reset(buf, off, len)
+      const r = ip.check()
+      if (r !== null && r !== 'ipv6-fragment') return r
+      this.version = 6
+      this.ipLen = ip.totalLen
+      this.ipHeaderLen = ip.upperOff - off
+      this.protocol = ip.upperProtocol
+      this.srcAddrOff = off + 8
+      this.dstAddrOff = off + 24
+      this.l4Off = ip.upperOff
+      this.l4Len = ip.upperLen
+      this.payloadOff = this.l4Off
+      this.payloadLen = this.l4Len
+      this.isFragment = ip.fragmentHeaderOff >= 0
+      if (r !== null) return r
+    } else {
+      return 'ip-bad-version'
+    }
+    return this.parseL4()
+  }
+
+  private parseL4(): DropReason | null {
+    const p = this.protocol
+    const b = this.buf
+    const o = this.l4Off
+    if (p === IP_PROTO_TCP) {
+      const t = this.tcp.reset(b, o, this.l4Len)
+      const r = t.check()
+      if (r !== null) return r
+      this.l4 = L4_TCP
+      this.srcPort = u16(b, o)
+      this.dstPort = u16(b, o + 2)
+      const hl = t.headerLen
+      this.payloadOff = o + hl
+      this.payloadLen = this.l4Len - hl
+      this.l4ChecksumOff = o + 16
+    } else if (p === IP_PROTO_UDP) {
+      const u = this.udp.reset(b, o, this.l4Len)
+      const r = u.check()
+      if (r !== null) return r
+      this.l4 = L4_UDP
+      this.srcPort = u16(b, o)
+      this.dstPort = u16(b, o + 2)
+      this.payloadOff = o + 8
+      this.payloadLen = u.length - 8
+      this.l4ChecksumOff = o + 6
+    } else if (p === IP_PROTO_ICMP && this.version === 4) {
+      const m = this.icmpv4.reset(b, o, this.l4Len)
+      const r = m.check()
+      if (r !== null) return r
+      return this.parseIcmp(b[o], b[o + 1], m.isEcho, m.isError, 4)
+    } else if (p === IP_PROTO_ICMPV6 && this.version === 6) {
+      const m = this.icmpv6.reset(b, o, this.l4Len)
+      const r = m.check()
+      if (r !== null) return r
+      return this.parseIcmp(b[o], b[o + 1], m.isEcho, m.isError, 6)
+    } else if (p !== 59 || this.version !== 6) {
+      // Any other upper layer: no ports. (59 = IPv6 No Next Header: nothing follows.)
+      this.l4 = L4_OTHER
+    }
+    return null
+  }
+
+  private parseIcmp(type: number, code: number, echo: boolean, error: boolean, v: number): DropReason | null {
+    const o = this.l4Off
+    this.l4 = L4_ICMP
+    this.icmpType = type
+    this.icmpCode = code
+    this.l4ChecksumOff = o + 2
+    this.payloadOff = o + 8
+    this.payloadLen = this.l4Len - 8
+    if (echo) {
+      this.isIcmpEcho = true
+      this.srcPort = u16(this.buf, o + 4)
+      this.dstPort = this.srcPort
+    } else if (error) {
+      this.isIcmpError = true
+      return this.quote.reset(this.buf, o + 8, this.l4Len - 8, v, o + 2)
+    }
+    return null
+  }
+
+  /** Time to live (IPv4) or hop limit (IPv6). */
+  get ttl(): number {
+    return this.buf[this.off + (this.version === 4 ? 8 : 7)]
+  }
+
+  /** The pseudo-header sum for this packet's transport checksum (RFC 793 §3.1 / RFC 8200 §8.1). */
+  pseudoSum(): number {
+    return this.version === 4
+      ? pseudoV4(this.src4, this.dst4, this.protocol, this.l4Len)
+      : pseudoV6(this.buf, this.srcAddrOff, this.dstAddrOff, this.protocol, this.l4Len)
+  }
+
+  /**
+   * Full verification of every checksum present: IPv4 header, then TCP, UDP
+   * (zero allowed on IPv4 only, RFC 768 / RFC 8200 §8.1) or ICMP. Fragments'
+   * transport checksums cover the reassembled datagram and are not verified.
+   * Call after a successful `reset()`.
+   */
+  verifyChecksums(): DropReason | null {
+    if (this.version === 4 && !this.ipv4.verifyChecksum()) return 'ipv4-bad-checksum'
+    if (this.isFragment) return null
+    const l4 = this.l4
+    if (l4 === L4_TCP) {
+      if (!this.tcp.verifyChecksum(this.pseudoSum())) return 'tcp-bad-checksum'
+    } else if (l4 === L4_UDP) {
+      const pseudo =
+        this.version === 4
+          ? pseudoV4(this.src4, this.dst4, IP_PROTO_UDP, this.udp.length)
+          : pseudoV6(this.buf, this.srcAddrOff, this.dstAddrOff, IP_PROTO_UDP, this.udp.length)
+      if (!this.udp.verifyChecksum(pseudo, this.version === 4)) return 'udp-bad-checksum'
+    } else if (l4 === L4_ICMP) {
+      if (this.version === 4) {
+        if (!this.icmpv4.verifyChecksum(0)) return 'icmpv4-bad-checksum'
+      } else if (!this.icmpv6.verifyChecksum(this.pseudoSum())) return 'icmpv6-bad-checksum'
+    }
+    return null
+  }
+
+  /** Recompute every checksum in full (IPv4 header and the transport's). For builders and after raw edits. */
+  fillChecksums(): void {
+    if (this.version === 4) this.ipv4.fillChecksum()
+    if (this.isFragment) return
+    const l4 = this.l4
+    if (l4 === L4_TCP) this.tcp.fillChecksum(this.pseudoSum())
+    else if (l4 === L4_UDP) {
+      const pseudo =
+        this.version === 4
+          ? pseudoV4(this.src4, this.dst4, IP_PROTO_UDP, this.udp.length)
+          : pseudoV6(this.buf, this.srcAddrOff, this.dstAddrOff, IP_PROTO_UDP, this.udp.length)
+      this.udp.fillChecksum(pseudo)
+    } else if (l4 === L4_ICMP) {
+      const b = this.buf
+      const o = this.l4ChecksumOff
+      put16(b, o, 0)
+      put16(b, o, finish(sum(b, this.l4Off, this.l4Len, this.version === 4 ? 0 : this.pseudoSum())))
+    }
+  }
+
+  /** Apply a difference term to the transport checksum, if the transport has one that covers `pseudo`-header fields. */
+  private fixL4(d: number, pseudoField: boolean): void {
+    const o = this.l4ChecksumOff
+    if (o < 0) return
+    const l4 = this.l4
+    if (l4 === L4_UDP) {
+      const ck = u16(this.buf, o)
+      // RFC 768: zero means no checksum was sent; a rewrite must not invent one.
+      if (ck === 0) return
+      const n = applyDiff(ck, d)
+      // RFC 768: a computed zero is transmitted as all ones.
+      put16(this.buf, o, n === 0 ? 0xffff : n)
+    } else if (l4 === L4_TCP || !pseudoField || this.version === 6) {
+      // TCP always; ICMP for its own fields; ICMPv6 also for addresses (RFC 4443 §2.3 pseudo-header).
+      put16(this.buf, o, applyDiff(u16(this.buf, o), d))
+    }
+  }
+
+  /** Rewrite the IPv4 source address; updates the header and TCP/UDP checksums. */
+  setSrc4(a: number): void {
+    const d = diff32(this.src4, a)
+    const b = this.buf
+    const o = this.srcAddrOff
+    b[o] = a >>> 24
+    b[o + 1] = a >>> 16
+    b[o + 2] = a >>> 8
+    b[o + 3] = a
+    const ck = this.off + 10
+    put16(b, ck, applyDiff(u16(b, ck), d))
+    this.fixL4(d, true)
+    this.src4 = a
+  }
+
+  /** Rewrite the IPv4 destination address; updates the header and TCP/UDP checksums. */
+  setDst4(a: number): void {
+    const d = diff32(this.dst4, a)
+    const b = this.buf
+    const o = this.dstAddrOff
+    b[o] = a >>> 24
+    b[o + 1] = a >>> 16
+    b[o + 2] = a >>> 8
+    b[o + 3] = a
+    const ck = this.off + 10
+    put16(b, ck, applyDiff(u16(b, ck), d))
+    this.fixL4(d, true)
+    this.dst4 = a
+  }
+
+  /** Rewrite the IPv6 source address from `src[srcOff..+16]`; updates the TCP/UDP/ICMPv6 checksum. */
+  setSrc6(src: Uint8Array, srcOff: number): void {
+    const o = this.srcAddrOff
+    const d = diff128(this.buf, o, src, srcOff)
+    for (let i = 0; i < 16; i++) this.buf[o + i] = src[srcOff + i]
+    this.fixL4(d, true)
+  }
+
+  /** Rewrite the IPv6 destination address from `src[srcOff..+16]`; updates the TCP/UDP/ICMPv6 checksum. */
+  setDst6(src: Uint8Array, srcOff: number): void {
+    const o = this.dstAddrOff
+    const d = diff128(this.buf, o, src, srcOff)
+    for (let i = 0; i < 16; i++) this.buf[o + i] = src[srcOff + i]
+    this.fixL4(d, true)
+  }
+
+  /** Rewrite the TCP/UDP source port with a checksum update; no-op for other protocols. */
+  setSrcPort(p: number): void {
+    const l4 = this.l4
+    if (l4 !== L4_TCP && l4 !== L4_UDP) return
+    const o = this.l4Off
+    const d = diff16(this.srcPort, p)
+    put16(this.buf, o, p)
+    this.fixL4(d, false)
+    this.srcPort = p
+  }
+
+  /** Rewrite the TCP/UDP destination port with a checksum update; no-op for other protocols. */
+  setDstPort(p: number): void {
+    const l4 = this.l4
+    if (l4 !== L4_TCP && l4 !== L4_UDP) return
+    const o = this.l4Off + 2
+    const d = diff16(this.dstPort, p)
+    put16(this.buf, o, p)
+    this.fixL4(d, false)
+    this.dstPort = p
+  }
+
+  /** Rewrite the ICMP echo identifier with a checksum update; no-op unless `isIcmpEcho`. */
+  setEchoId(id: number): void {
+    if (!this.isIcmpEcho) return
+    const o = this.l4Off + 4
+    const d = diff16(this.srcPort, id)
+    put16(this.buf, o, id)
+    this.fixL4(d, false)
+    this.srcPort = id
+    this.dstPort = id
+  }
+
+  /** Set the TTL (IPv4, with a header checksum update) or hop limit (IPv6, no checksum). */
+  setTtl(t: number): void {
+    const b = this.buf
+    if (this.version === 4) {
+      const o = this.off + 8
+      const old = u16(b, o)
+      const w = (t << 8) | b[o + 1]
+      b[o] = t
+      put16(b, this.off + 10, applyDiff(u16(b, this.off + 10), diff16(old, w)))
+    } else {
+      b[this.off + 7] = t
+    }
+  }
+}
