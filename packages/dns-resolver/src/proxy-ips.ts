@@ -62,7 +62,7 @@ class Pool {
 
   /** `skip` marks indexes never handed out; `skipped` is how many of them lie below `size`. */
   constructor(
-    private readonly size: number,
+    size: number,
     private readonly skip: (i: number) => boolean,
     skipped: number,
   ) {
