@@ -1,0 +1,121 @@
+/**
+ * The thin shell: binds a `Device` to a Bun UDP socket and a timer. Everything protocol-related is
+ * in the core; this file only moves bytes and time.
+ *
+ * - IPv4 and IPv6: bind `hostname` `'0.0.0.0'` for IPv4 only, `'::'` for both (IPv4 peers then
+ *   appear as `::ffff:a.b.c.d`, and endpoints given as plain IPv4 are sent to in that form).
+ * - `now` is `performance.now()`; the wall clock is `Date.now()`; randomness is
+ *   `crypto.getRandomValues`.
+ * - `onPacket(packet, peer)` receives each decrypted IP packet (a view valid only during the call).
+ */
+import type { udp } from 'bun'
+import { Device, type DeviceConfig } from './device.ts'
+import type { Peer } from './peer.ts'
+
+export interface UdpTunnelOptions extends Omit<DeviceConfig, 'random' | 'unixMs'> {
+  /** Address to bind: '0.0.0.0' (IPv4), '::' (IPv6 and mapped IPv4). Default '::'. */
+  hostname?: string
+  /** UDP port to bind; 0 picks one. */
+  port?: number
+  /** Called with each decrypted packet (valid during the call only). */
+  onPacket: (packet: Uint8Array, peer: Peer) => void
+  /** Called with each control-plane event (handshake complete/failed, keys zeroed). */
+  onEvent?: (event: ReturnType<Device['pollEvent']> & object) => void
+}
+
+const random = (b: Uint8Array) => {
+  crypto.getRandomValues(b)
+}
+
+/** A running tunnel: the core, its socket, and its single timer. */
+export class UdpTunnel {
+  readonly device: Device
+  private socket: udp.Socket<'uint8array'> | null = null
+  private timer: ReturnType<typeof setTimeout> | null = null
+  private timerAt = Number.POSITIVE_INFINITY
+  private v6 = true
+  private readonly from = { address: '', port: 0 }
+
+  private constructor(private readonly options: UdpTunnelOptions) {
+    this.device = new Device({ ...options, random, unixMs: () => Date.now() })
+  }
+
+  /** Creates the device and binds the socket. */
+  static async open(options: UdpTunnelOptions): Promise<UdpTunnel> {
+    const t = new UdpTunnel(options)
+    const hostname = options.hostname ?? '::'
+    t.v6 = hostname.includes(':')
+    t.socket = await Bun.udpSocket({
+      hostname,
+      port: options.port ?? 0,
+      binaryType: 'uint8array',
+      socket: {
+        data: (_s, data, port, address) => t.onDatagram(data, port, address),
+      },
+    })
+    return t
+  }
+
+  /** The bound UDP port. */
+  get port(): number {
+    return this.socket?.port ?? 0
+  }
+
+  /** Encrypts and sends an IP packet to the peer its destination routes to (or `peer`). */
+  send(packet: Uint8Array, peer: Peer | null = this.device.peerForDestination(packet)): void {
+    if (peer === null) return
+    this.device.handlePacket(performance.now(), peer, packet)
+    this.flush()
+  }
+
+  /** Starts a handshake with `peer` now. */
+  initiate(peer: Peer): void {
+    this.device.initiate(performance.now(), peer)
+    this.flush()
+  }
+
+  close(): void {
+    if (this.timer !== null) clearTimeout(this.timer)
+    this.timer = null
+    this.socket?.close()
+    this.socket = null
+  }
+
+  private onDatagram(data: Uint8Array, port: number, address: string): void {
+    this.from.address = address
+    this.from.port = port
+    const v = this.device.handleDatagram(performance.now(), this.from, data)
+    if (v === 'forward') {
+      const rx = this.device.rx
+      this.options.onPacket(data.subarray(rx.off, rx.off + rx.len), rx.peer!)
+    }
+    this.flush()
+  }
+
+  private flush(): void {
+    const s = this.socket
+    if (s === null) return
+    for (let t = this.device.pollTransmit(); t !== null; t = this.device.pollTransmit()) {
+      const addr = this.v6 && !t.to.address.includes(':') ? `::ffff:${t.to.address}` : t.to.address
+      s.send(t.data.subarray(0, t.length), t.to.port, addr)
+    }
+    for (let e = this.device.pollEvent(); e !== null; e = this.device.pollEvent()) this.options.onEvent?.(e)
+    this.arm()
+  }
+
+  private arm(): void {
+    const at = this.device.pollTimeout()
+    if (at === null || at === this.timerAt) return
+    if (this.timer !== null) clearTimeout(this.timer)
+    this.timerAt = at
+    this.timer = setTimeout(
+      () => {
+        this.timer = null
+        this.timerAt = Number.POSITIVE_INFINITY
+        this.device.handleTimeout(performance.now())
+        this.flush()
+      },
+      Math.max(0, at - performance.now()),
+    )
+  }
+}
