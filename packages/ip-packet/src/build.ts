@@ -32,7 +32,8 @@ export interface Ipv4Spec {
   moreFragments?: boolean
   /** Fragment offset in bytes (multiple of 8). */
   fragmentOffset?: number
-  options?: Uint8Array
+  /** IPv4 options (named apart from TcpSpec.tcpOptions: the specs are merged). */
+  ipOptions?: Uint8Array
 }
 
 /**
@@ -72,8 +73,8 @@ export interface TcpSpec {
   flags?: number
   window?: number
   urgent?: number
-  /** Options, zero-padded to a multiple of 4. */
-  options?: Uint8Array
+  /** TCP options, zero-padded to a multiple of 4. */
+  tcpOptions?: Uint8Array
   payload?: Uint8Array
 }
 
@@ -102,7 +103,7 @@ const NONE = new Uint8Array(0)
 const pad = (n: number, to: number) => (n + to - 1) & ~(to - 1)
 
 function ipv4HeaderLen(s: Ipv4Spec): number {
-  const hl = 20 + pad(s.options?.length ?? 0, 4)
+  const hl = 20 + pad(s.ipOptions?.length ?? 0, 4)
   if (hl > 60) throw new RangeError('ipv4 options: at most 40 bytes')
   return hl
 }
@@ -144,7 +145,7 @@ function emitIpv4(s: Ipv4Spec, protocol: number, l4Len: number, b: Uint8Array, o
   b[off + 9] = protocol
   put32(b, off + 12, s.src)
   put32(b, off + 16, s.dst)
-  if (s.options) b.set(s.options, off + 20)
+  if (s.ipOptions) b.set(s.ipOptions, off + 20)
   put16(b, off + 10, 0)
   put16(b, off + 10, finish(sum(b, off, hl, 0)))
   return hl
@@ -229,7 +230,7 @@ function udp(s: (Ipv4Spec | Ipv6Spec) & UdpSpec, v6: boolean, out: Uint8Array | 
 
 function tcp(s: (Ipv4Spec | Ipv6Spec) & TcpSpec, v6: boolean, out: Uint8Array | undefined, off: number) {
   const payload = s.payload ?? NONE
-  const hl = 20 + pad(s.options?.length ?? 0, 4)
+  const hl = 20 + pad(s.tcpOptions?.length ?? 0, 4)
   if (hl > 60) throw new RangeError('tcp options: at most 40 bytes')
   const l4Len = hl + payload.length
   const n = ipLen(s, v6) + l4Len
@@ -243,7 +244,7 @@ function tcp(s: (Ipv4Spec | Ipv6Spec) & TcpSpec, v6: boolean, out: Uint8Array | 
   b[l4 + 13] = s.flags ?? 0
   put16(b, l4 + 14, s.window ?? 65535)
   put16(b, l4 + 18, s.urgent ?? 0)
-  if (s.options) b.set(s.options, l4 + 20)
+  if (s.tcpOptions) b.set(s.tcpOptions, l4 + 20)
   b.set(payload, l4 + hl)
   put16(b, l4 + 16, finish(sum(b, l4, l4Len, pseudo(s, v6, b, off, IP_PROTO_TCP, l4Len))))
   return b.subarray(off, off + n)

@@ -167,12 +167,13 @@ export class IpPacket {
     } else if (p === IP_PROTO_UDP) {
       const u = this.udp.reset(b, o, this.l4Len)
       const r = u.check()
-      if (r !== null) return r
+      // A first fragment holds only part of the datagram the UDP length describes (RFC 791 §2.3).
+      if (r !== null && !(r === 'udp-bad-length' && this.isFragment && u.length >= 8)) return r
       this.l4 = L4_UDP
       this.srcPort = u16(b, o)
       this.dstPort = u16(b, o + 2)
       this.payloadOff = o + 8
-      this.payloadLen = u.length - 8
+      this.payloadLen = (this.isFragment ? this.l4Len : u.length) - 8
       this.l4ChecksumOff = o + 6
     } else if (p === IP_PROTO_ICMP && this.version === 4) {
       const m = this.icmpv4.reset(b, o, this.l4Len)
