@@ -1,0 +1,101 @@
+/**
+ * Shared pieces of both translation directions: the result setters, the
+ * generated-error specs, and the checksum arithmetic.
+ *
+ * Checksum arithmetic (RFC 1071, RFC 1624): a checksum is the complement of
+ * the folded ones' complement sum. Replacing words m by m' in the covered
+ * data (an address in the pseudo-header, the ICMP type) gives, per RFC 1624
+ * eq. 3, HC' = ~(~HC + ~m + m'). Summing several changes first and folding
+ * once is the same: `adjust(HC, removed, added)` takes `removed` and `added`
+ * as unfolded sums of the old and new words. Moving between ICMPv4 (no
+ * pseudo-header) and ICMPv6 (RFC 4443 §2.3: pseudo-header included) is one
+ * such change: the whole pseudo-header is "added" (4->6) or "removed" (6->4).
+ */
+
+import type { Icmpv4ErrorSpec, Icmpv6ErrorSpec } from '@gatehouse/icmp-errors'
+import { finish, fold } from '@gatehouse/ip-packet'
+import type { TranslateReason, TranslateResult } from './result.ts'
+
+/** RFC 1624 eq. 3 over many words: `removed`/`added` are unfolded sums. */
+export function adjust(checksum: number, removed: number, added: number): number {
+  return finish((~checksum & 0xffff) + (~fold(removed) & 0xffff) + fold(added))
+}
+
+/** RFC 768 / RFC 8200 §8.1: a computed UDP checksum of 0 is sent as 0xffff. */
+export function udpChecksum(c: number): number {
+  return c === 0 ? 0xffff : c
+}
+
+/** Byte offset of the checksum in each transport header (RFC 9293 §3.1, RFC 768, RFC 792, RFC 4443). */
+export const TCP_CHECKSUM_OFF = 16
+export const UDP_CHECKSUM_OFF = 6
+export const ICMP_CHECKSUM_OFF = 2
+
+export function get16(b: Uint8Array, o: number): number {
+  return (b[o] << 8) | b[o + 1]
+}
+export function put16(b: Uint8Array, o: number, v: number): void {
+  b[o] = v >>> 8
+  b[o + 1] = v
+}
+export function get32(b: Uint8Array, o: number): number {
+  return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0
+}
+export function put32(b: Uint8Array, o: number, v: number): void {
+  b[o] = v >>> 24
+  b[o + 1] = v >>> 16
+  b[o + 2] = v >>> 8
+  b[o + 3] = v
+}
+
+export function drop(res: TranslateResult, reason: TranslateReason): TranslateResult {
+  res.action = 'drop'
+  res.reason = reason
+  res.count = 0
+  return res
+}
+
+/** `count` packets are ready; packets[0] is set by the caller. */
+export function translated(res: TranslateResult, count: number): TranslateResult {
+  res.action = 'translated'
+  res.reason = null
+  res.count = count
+  return res
+}
+
+/** The builder's answer: bytes written into `errorBuf`, or why not. */
+export function errorBuilt(
+  res: TranslateResult,
+  built: number | string,
+  reason: TranslateReason,
+): TranslateResult {
+  if (typeof built === 'string') return drop(res, built)
+  res.action = 'icmp-error'
+  res.reason = reason
+  res.count = 1
+  const p = res.packets[0]
+  p.buf = res.errorBuf
+  p.off = 0
+  p.len = built
+  return res
+}
+
+/** One spec per direction, reused: a literal per call would allocate. */
+export const spec4: Icmpv4ErrorSpec = { type: 0, code: 0, src: 0, mtu: 0, pointer: 0, ttl: 64, maxLen: 576 }
+export const spec6: Icmpv6ErrorSpec = {
+  type: 0,
+  code: 0,
+  src: new Uint8Array(16),
+  srcOff: 0,
+  mtu: 0,
+  pointer: 0,
+  hopLimit: 64,
+  maxLen: 1280,
+}
+
+/** Extension header types that RFC 7915 §5.1 skips or that carry a Next Header (RFC 8200 §4, RFC 7045). */
+export function isIpv6ExtensionHeader(nh: number): boolean {
+  return (
+    nh === 0 || nh === 43 || nh === 44 || nh === 60 || nh === 51 || nh === 135 || nh === 139 || nh === 140
+  )
+}
