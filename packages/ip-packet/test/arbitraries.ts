@@ -33,8 +33,13 @@ export const ipv4Spec: fc.Arbitrary<Ipv4Spec> = fc.record({
 /** Options headers whose data is all zeros (Pad1 options), routing with segments left 0, atomic fragments. */
 export const extSpec: fc.Arbitrary<Ipv6ExtSpec> = fc.oneof(
   fc.record({
-    type: fc.constantFrom(43 as const, 60 as const),
+    type: fc.constant(60 as const),
     data: fc.integer({ min: 0, max: 30 }).map((n) => new Uint8Array(n)),
+  }),
+  // Routing type 0 with segments left 0 (ignored, RFC 8200 §4.4) and n addresses: 8 + 16n bytes.
+  fc.record({
+    type: fc.constant(43 as const),
+    data: fc.integer({ min: 0, max: 2 }).map((n) => new Uint8Array(6 + 16 * n)),
   }),
   fc.record({ type: fc.constant(44 as const), offset: fc.constant(0), more: fc.constant(false), id: u32 }),
 )
