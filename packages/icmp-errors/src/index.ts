@@ -24,6 +24,8 @@ export {
   buildV6TimeExceeded,
 } from './build.ts'
 export * from './constants.ts'
+export type { IcmpErrorKind } from './parse.ts'
+export { IcmpErrorView } from './parse.ts'
 export type { IcmpRateLimiterConfig, IcmpRateLimiterCounters } from './rate-limit.ts'
 export { IcmpRateLimiter } from './rate-limit.ts'
 export type { IcmpReason } from './reasons.ts'

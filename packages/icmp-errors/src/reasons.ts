@@ -22,11 +22,15 @@ export const ICMP_REASONS = [
   'icmp-unsupported-type',
   'icmp-buffer-too-small',
   // Parsing an incoming error
+  'icmp-malformed',
   'icmp-not-icmp',
   'icmp-not-error',
   'icmp-truncated',
+  'icmp-outer-fragment',
+  'icmp-quote-truncated',
   'icmp-quote-malformed',
   'icmp-quote-family-mismatch',
+  'icmp-quote-fragment',
   'icmp-bad-checksum',
 ] as const
 
