@@ -45,6 +45,7 @@ export interface PairOptions {
   /** Give A an endpoint for B (so A can initiate); default true. B knows A's endpoint only if set. */
   aKnowsB?: boolean
   bKnowsA?: boolean
+  /** Handshake messages per second before B (only B) demands cookies. */
   underLoadThreshold?: number
   persistentKeepaliveS?: number
 }
@@ -67,7 +68,6 @@ export function makePair(o: PairOptions = {}): Pair {
     privateKey: ka,
     random: ra,
     unixMs: clock.unixMs,
-    underLoadThreshold: o.underLoadThreshold,
   })
   const db = new Device({
     privateKey: kb,
