@@ -30,7 +30,7 @@ export function place(p: Uint8Array, headroom = 28, tail = 0): PacketBuf {
 }
 
 /** The bytes of an output packet, copied. */
-export function bytesOf(p: PacketBuf): Uint8Array {
+export function bytesOf(p: PacketBuf): Uint8Array<ArrayBufferLike> {
   return p.buf.slice(p.off, p.off + p.len)
 }
 
@@ -120,7 +120,7 @@ export function allFailures(p: PacketBuf): string[] {
   return checksumFailures(p.buf, p.off, p.len)
 }
 
-export const payload = (n: number, seed = 1): Uint8Array => {
+export const payload = (n: number, seed = 1): Uint8Array<ArrayBuffer> => {
   const a = new Uint8Array(n)
   for (let i = 0; i < n; i++) a[i] = (i * 31 + seed * 7) & 0xff
   return a
