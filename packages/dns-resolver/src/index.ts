@@ -2,6 +2,16 @@
  * The client's stub resolver and the gateway's resolver. See README.md.
  * @packageDocumentation
  */
+export type {
+  FamilyStatus,
+  GatewayDrop,
+  GatewayOutput,
+  GatewayResolverOptions,
+  ResolveResult,
+  Transmit,
+} from './gateway-resolver.ts'
+export { GATEWAY_DROPS, GatewayResolver } from './gateway-resolver.ts'
+export { exchange, GatewayResolverShell, monotonicMs } from './io.ts'
 export type { Pattern } from './pattern.ts'
 export { comparePatterns, PatternSet, parsePattern, patternMatches } from './pattern.ts'
 export type { Assignment, ProxyIpOptions } from './proxy-ips.ts'
@@ -15,6 +25,8 @@ export {
   SentinelTable,
   sentinelsFromResolvConf,
 } from './sentinels.ts'
+export type { Asker, ServeOptions, StubServer } from './serve.ts'
+export { serveStub } from './serve.ts'
 export type {
   Answer,
   DnsResource,
