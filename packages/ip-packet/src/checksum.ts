@@ -32,7 +32,9 @@ export function sum(buf: Uint8Array, off: number, len: number, acc: number): num
 /** Fold a running sum to 16 bits with end-around carry. */
 export function fold(acc: number): number {
   let s = acc
-  while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 0x10000)
+  // Above 2^32 the bit operators would truncate; one division brings any sum below it.
+  if (s > 0xffffffff) s = (s % 0x10000) + Math.floor(s / 0x10000)
+  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16)
   return s
 }
 
@@ -100,5 +102,9 @@ export function diff128(oldBuf: Uint8Array, oldOff: number, newBuf: Uint8Array, 
 
 /** RFC 1624 eq. 3: HC' = ~(~HC + Σ(~m + m')), given the summed difference terms. */
 export function applyDiff(checksum: number, diff: number): number {
-  return finish((~checksum & 0xffff) + diff)
+  // diff is a short sum of 16-bit terms (< 2^32), so two end-around folds suffice.
+  let s = (~checksum & 0xffff) + diff
+  s = (s & 0xffff) + (s >>> 16)
+  s = (s & 0xffff) + (s >>> 16)
+  return ~s & 0xffff
 }

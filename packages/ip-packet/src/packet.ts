@@ -11,7 +11,7 @@
  * `ipv6Copy`, or read them as four u32 words with `ipv6Word`.
  */
 import { EMPTY, put16, u16 } from './bytes.ts'
-import { applyDiff, diff16, diff32, diff128, finish, pseudoV4, pseudoV6, sum } from './checksum.ts'
+import { applyDiff, diff16, diff32, finish, pseudoV4, pseudoV6, sum } from './checksum.ts'
 import { IP_PROTO_ICMP, IP_PROTO_ICMPV6, IP_PROTO_TCP, IP_PROTO_UDP } from './constants.ts'
 import type { DropReason } from './drop.ts'
 import { Icmpv4View, Icmpv6View } from './icmp.ts'
@@ -28,6 +28,19 @@ export const L4_UDP = 2
 export const L4_ICMP = 3 // ICMPv4 in IPv4, ICMPv6 in IPv6
 /** Any other protocol (ESP, GRE, ...): `l4Off`/`l4Len` name its bytes, no ports. */
 export const L4_OTHER = 4
+
+/** Copy 16 bytes from `src[srcOff..]` over `b[o..]` and return the RFC 1624 difference term of the change. */
+function copyDiff128(b: Uint8Array, o: number, src: Uint8Array, srcOff: number): number {
+  let d = 0
+  for (let i = 0; i < 16; i += 2) {
+    const hi = src[srcOff + i]
+    const lo = src[srcOff + i + 1]
+    d += (~((b[o + i] << 8) | b[o + i + 1]) & 0xffff) + ((hi << 8) | lo)
+    b[o + i] = hi
+    b[o + i + 1] = lo
+  }
+  return d
+}
 
 export class IpPacket {
   buf: Uint8Array = EMPTY
@@ -104,45 +117,70 @@ export class IpPacket {
     this.src4 = 0
     this.dst4 = 0
     if (len < 1 || off < 0 || off + len > buf.length) return 'ip-truncated'
-    const v = buf[off] >> 4
+    // The checks below are Ipv4View.check / Ipv6View.check written out: this is the hottest function.
+    const vihl = buf[off]
+    const v = vihl >> 4
     if (v === 4) {
-      const ip = this.ipv4.reset(buf, off, len)
-      const r = ip.check()
-      if (r !== null) return r
-      const hl = ip.headerLen
+      // RFC 791 §3.1: 20 ≤ IHL·4 ≤ total length ≤ buffer.
+      if (len < 20) return 'ipv4-truncated'
+      const hl = (vihl & 0x0f) << 2
+      if (hl < 20 || hl > len) return 'ipv4-bad-ihl'
+      const total = (buf[off + 2] << 8) | buf[off + 3]
+      if (total < hl || total > len) return 'ipv4-bad-total-len'
+      this.ipv4.reset(buf, off, len)
       this.version = 4
-      this.ipLen = ip.totalLen
+      this.ipLen = total
       this.ipHeaderLen = hl
-      this.protocol = ip.protocol
-      this.src4 = ip.srcAddr
-      this.dst4 = ip.dstAddr
+      this.protocol = buf[off + 9]
+      this.src4 = ((buf[off + 12] << 24) | (buf[off + 13] << 16) | (buf[off + 14] << 8) | buf[off + 15]) >>> 0
+      this.dst4 = ((buf[off + 16] << 24) | (buf[off + 17] << 16) | (buf[off + 18] << 8) | buf[off + 19]) >>> 0
       this.srcAddrOff = off + 12
       this.dstAddrOff = off + 16
       this.l4Off = off + hl
-      this.l4Len = this.ipLen - hl
-      this.payloadOff = this.l4Off
-      this.payloadLen = this.l4Len
-      if (ip.isFragment) {
+      this.l4Len = total - hl
+      this.payloadOff = off + hl
+      this.payloadLen = total - hl
+      const frag = ((buf[off + 6] << 8) | buf[off + 7]) & 0x3fff // MF + offset
+      if (frag !== 0) {
         this.isFragment = true
         // RFC 791 §2.3: only the first fragment carries the transport header.
-        if (ip.fragmentOffset !== 0) return 'ipv4-fragment'
+        if ((frag & 0x1fff) !== 0) return 'ipv4-fragment'
       }
     } else if (v === 6) {
+      // RFC 8200 §3: 40 + payload length ≤ buffer.
+      if (len < 40) return 'ipv6-truncated'
+      const plen = (buf[off + 4] << 8) | buf[off + 5]
+      if (40 + plen > len) return 'ipv6-bad-payload-len'
       const ip = this.ipv6.reset(buf, off, len)
-      const r = ip.check()
-      if (r !== null && r !== 'ipv6-fragment') return r
+      const nh = buf[off + 6]
       this.version = 6
-      this.ipLen = ip.totalLen
-      this.ipHeaderLen = ip.upperOff - off
-      this.protocol = ip.upperProtocol
+      this.ipLen = 40 + plen
       this.srcAddrOff = off + 8
       this.dstAddrOff = off + 24
-      this.l4Off = ip.upperOff
-      this.l4Len = ip.upperLen
+      if (nh === IP_PROTO_TCP || nh === IP_PROTO_UDP || nh === IP_PROTO_ICMPV6) {
+        // No extension headers: the common case, no walk.
+        ip.upperProtocol = nh
+        ip.upperLen = plen
+        this.ipHeaderLen = 40
+        this.protocol = nh
+        this.l4Off = off + 40
+        this.l4Len = plen
+      } else {
+        const r = ip.check()
+        if (r !== null && r !== 'ipv6-fragment') return r
+        this.ipHeaderLen = ip.upperOff - off
+        this.protocol = ip.upperProtocol
+        this.l4Off = ip.upperOff
+        this.l4Len = ip.upperLen
+        this.isFragment = ip.fragmentHeaderOff >= 0
+        if (r !== null) {
+          this.payloadOff = this.l4Off
+          this.payloadLen = this.l4Len
+          return r
+        }
+      }
       this.payloadOff = this.l4Off
       this.payloadLen = this.l4Len
-      this.isFragment = ip.fragmentHeaderOff >= 0
-      if (r !== null) return r
     } else {
       return 'ip-bad-version'
     }
@@ -153,38 +191,47 @@ export class IpPacket {
     const p = this.protocol
     const b = this.buf
     const o = this.l4Off
+    const n = this.l4Len
     if (p === IP_PROTO_TCP) {
-      const t = this.tcp.reset(b, o, this.l4Len)
-      const r = t.check()
-      if (r !== null) return r
+      // RFC 9293 §3.1: 20 ≤ data offset·4 ≤ segment.
+      if (n < 20) return 'tcp-truncated'
+      const hl = (b[o + 12] >> 4) << 2
+      if (hl < 20 || hl > n) return 'tcp-bad-data-offset'
+      this.tcp.reset(b, o, n)
       this.l4 = L4_TCP
-      this.srcPort = u16(b, o)
-      this.dstPort = u16(b, o + 2)
-      const hl = t.headerLen
+      this.srcPort = (b[o] << 8) | b[o + 1]
+      this.dstPort = (b[o + 2] << 8) | b[o + 3]
       this.payloadOff = o + hl
-      this.payloadLen = this.l4Len - hl
+      this.payloadLen = n - hl
       this.l4ChecksumOff = o + 16
     } else if (p === IP_PROTO_UDP) {
-      const u = this.udp.reset(b, o, this.l4Len)
-      const r = u.check()
-      // A first fragment holds only part of the datagram the UDP length describes (RFC 791 §2.3).
-      if (r !== null && !(r === 'udp-bad-length' && this.isFragment && u.length >= 8)) return r
+      // RFC 768: 8 ≤ length ≤ IP payload; a first fragment holds only part of the datagram (RFC 791 §2.3).
+      if (n < 8) return 'udp-truncated'
+      const ulen = (b[o + 4] << 8) | b[o + 5]
+      if (ulen < 8 || (ulen > n && !this.isFragment)) return 'udp-bad-length'
+      this.udp.reset(b, o, n)
       this.l4 = L4_UDP
-      this.srcPort = u16(b, o)
-      this.dstPort = u16(b, o + 2)
+      this.srcPort = (b[o] << 8) | b[o + 1]
+      this.dstPort = (b[o + 2] << 8) | b[o + 3]
       this.payloadOff = o + 8
-      this.payloadLen = (this.isFragment ? this.l4Len : u.length) - 8
+      this.payloadLen = (this.isFragment ? n : ulen) - 8
       this.l4ChecksumOff = o + 6
     } else if (p === IP_PROTO_ICMP && this.version === 4) {
-      const m = this.icmpv4.reset(b, o, this.l4Len)
-      const r = m.check()
-      if (r !== null) return r
-      return this.parseIcmp(b[o], b[o + 1], m.isEcho, m.isError, 4)
+      if (n < 8) return 'icmpv4-truncated'
+      this.icmpv4.reset(b, o, n)
+      const t = b[o]
+      this.setIcmp(t)
+      if (t === 8 || t === 0) this.setEcho()
+      // RFC 792: Destination Unreachable, Source Quench, Redirect, Time Exceeded, Parameter Problem quote a packet.
+      else if (t === 3 || t === 11 || t === 12 || t === 4 || t === 5) return this.setError(4)
     } else if (p === IP_PROTO_ICMPV6 && this.version === 6) {
-      const m = this.icmpv6.reset(b, o, this.l4Len)
-      const r = m.check()
-      if (r !== null) return r
-      return this.parseIcmp(b[o], b[o + 1], m.isEcho, m.isError, 6)
+      if (n < 8) return 'icmpv6-truncated'
+      this.icmpv6.reset(b, o, n)
+      const t = b[o]
+      this.setIcmp(t)
+      if (t === 128 || t === 129) this.setEcho()
+      // RFC 4443 §2.1: types below 128 are errors.
+      else if (t < 128) return this.setError(6)
     } else if (p !== 59 || this.version !== 6) {
       // Any other upper layer: no ports. (59 = IPv6 No Next Header: nothing follows.)
       this.l4 = L4_OTHER
@@ -192,23 +239,27 @@ export class IpPacket {
     return null
   }
 
-  private parseIcmp(type: number, code: number, echo: boolean, error: boolean, v: number): DropReason | null {
+  private setIcmp(t: number): void {
     const o = this.l4Off
     this.l4 = L4_ICMP
-    this.icmpType = type
-    this.icmpCode = code
+    this.icmpType = t
+    this.icmpCode = this.buf[o + 1]
     this.l4ChecksumOff = o + 2
     this.payloadOff = o + 8
     this.payloadLen = this.l4Len - 8
-    if (echo) {
-      this.isIcmpEcho = true
-      this.srcPort = u16(this.buf, o + 4)
-      this.dstPort = this.srcPort
-    } else if (error) {
-      this.isIcmpError = true
-      return this.quote.reset(this.buf, o + 8, this.l4Len - 8, v, o + 2)
-    }
-    return null
+  }
+
+  private setEcho(): void {
+    const o = this.l4Off
+    this.isIcmpEcho = true
+    this.srcPort = (this.buf[o + 4] << 8) | this.buf[o + 5]
+    this.dstPort = this.srcPort
+  }
+
+  private setError(v: number): DropReason | null {
+    this.isIcmpError = true
+    const o = this.l4Off
+    return this.quote.reset(this.buf, o + 8, this.l4Len - 8, v, o + 2)
   }
 
   /** Time to live (IPv4) or hop limit (IPv6). */
@@ -319,18 +370,12 @@ export class IpPacket {
 
   /** Rewrite the IPv6 source address from `src[srcOff..+16]`; updates the TCP/UDP/ICMPv6 checksum. */
   setSrc6(src: Uint8Array, srcOff: number): void {
-    const o = this.srcAddrOff
-    const d = diff128(this.buf, o, src, srcOff)
-    for (let i = 0; i < 16; i++) this.buf[o + i] = src[srcOff + i]
-    this.fixL4(d, true)
+    this.fixL4(copyDiff128(this.buf, this.srcAddrOff, src, srcOff), true)
   }
 
   /** Rewrite the IPv6 destination address from `src[srcOff..+16]`; updates the TCP/UDP/ICMPv6 checksum. */
   setDst6(src: Uint8Array, srcOff: number): void {
-    const o = this.dstAddrOff
-    const d = diff128(this.buf, o, src, srcOff)
-    for (let i = 0; i < 16; i++) this.buf[o + i] = src[srcOff + i]
-    this.fixL4(d, true)
+    this.fixL4(copyDiff128(this.buf, this.dstAddrOff, src, srcOff), true)
   }
 
   /** Rewrite the TCP/UDP source port with a checksum update; no-op for other protocols. */
