@@ -17,6 +17,11 @@ function equalsBytes(a: Uint8Array, ao: number, b: Uint8Array, bo: number): bool
   for (let i = 0; i < 16; i++) if (a[ao + i] !== b[bo + i]) return false
   return true
 }
+function equalsXorOr(a: Uint8Array, ao: number, b: Uint8Array, bo: number): boolean {
+  let x = 0
+  for (let i = 0; i < 16; i++) x |= a[ao + i] ^ b[bo + i]
+  return x === 0
+}
 function equalsDataView(v: DataView, ao: number, bo: number): boolean {
   return (
     v.getUint32(ao) === v.getUint32(bo) &&
@@ -30,8 +35,9 @@ function equalsU32(w: Uint32Array, ai: number, bi: number): boolean {
 }
 
 summary(() => {
-  bench('ipv6 equal: u32 words from bytes (ipv6Equals)', () => do_not_optimize(ipv6Equals(buf, 24, buf, 64)))
-  bench('ipv6 equal: byte loop', () => do_not_optimize(equalsBytes(buf, 24, buf, 64)))
+  bench('ipv6 equal: ipv6Equals', () => do_not_optimize(ipv6Equals(buf, 24, buf, 64)))
+  bench('ipv6 equal: byte loop, early exit', () => do_not_optimize(equalsBytes(buf, 24, buf, 64)))
+  bench('ipv6 equal: byte loop, xor-or', () => do_not_optimize(equalsXorOr(buf, 24, buf, 64)))
   bench('ipv6 equal: DataView getUint32', () => do_not_optimize(equalsDataView(dv, 24, 64)))
   bench('ipv6 equal: Uint32Array (aligned only)', () => do_not_optimize(equalsU32(u32, 6, 16)))
 })

@@ -32,8 +32,8 @@ export function sum(buf: Uint8Array, off: number, len: number, acc: number): num
 /** Fold a running sum to 16 bits with end-around carry. */
 export function fold(acc: number): number {
   let s = acc
-  // Above 2^32 the bit operators would truncate; one division brings any sum below it.
-  if (s > 0xffffffff) s = (s % 0x10000) + Math.floor(s / 0x10000)
+  // Above 2^32 the bit operators would truncate: reduce with division first (never taken for real packets).
+  while (s > 0xffffffff) s = (s % 0x10000) + Math.floor(s / 0x10000)
   while (s > 0xffff) s = (s & 0xffff) + (s >>> 16)
   return s
 }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
-import { finish, sum, update16, update32 } from '../src/index.ts'
+import { applyDiff, diff16, diff32, diff128, finish, fold, sum, update16, update32 } from '../src/index.ts'
 
 describe('RFC 1071 Internet checksum', () => {
   test('RFC 1071 §3 worked example: 00 01 f2 03 f4 f5 f6 f7 sums to ddf2', () => {
@@ -62,6 +62,61 @@ describe('RFC 1624 incremental update', () => {
           view.setUint32(i, value)
           const full = finish(sum(buf, 0, buf.length, 0))
           expect(update32(before, old, value) % 0xffff).toBe(full % 0xffff)
+        },
+      ),
+    )
+  })
+})
+
+describe('RFC 1071 §2(B): folding keeps the value mod 0xffff, for any sum size', () => {
+  test('fold(x) ≡ x (mod 0xffff), fits 16 bits, up to 2^53', () => {
+    fc.assert(
+      fc.property(fc.maxSafeNat(), (x) => {
+        const f = fold(x)
+        expect(f).toBeLessThanOrEqual(0xffff)
+        expect(f % 0xffff).toBe(x % 0xffff)
+        if (x > 0) expect(f).toBeGreaterThan(0)
+      }),
+    )
+  })
+  test('a 65535-byte buffer of 0xff sums like a naive loop', () => {
+    const b = new Uint8Array(65535).fill(0xff)
+    let naive = 0
+    for (let i = 0; i < b.length; i += 2) naive += (b[i] << 8) | (b[i + 1] ?? 0)
+    expect(fold(sum(b, 0, b.length, 0)) % 0xffff).toBe(naive % 0xffff)
+  })
+})
+
+describe('RFC 1624 difference terms', () => {
+  test('applyDiff of summed diff16/diff32 terms equals chained update16/update32', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 0xffff }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0, max: 0xffff })), {
+          maxLength: 10,
+        }),
+        fc.tuple(fc.nat(0xffffffff), fc.nat(0xffffffff)),
+        (ck, words, [o32, n32]) => {
+          let chained = update32(ck, o32, n32)
+          let d = diff32(o32, n32)
+          for (const [o, n] of words) {
+            chained = update16(chained, o, n)
+            d += diff16(o, n)
+          }
+          expect(applyDiff(ck, d) % 0xffff).toBe(chained % 0xffff)
+        },
+      ),
+    )
+  })
+  test('diff128 equals eight diff16 terms', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 16, maxLength: 16 }),
+        fc.uint8Array({ minLength: 16, maxLength: 16 }),
+        (a, b) => {
+          let d = 0
+          for (let i = 0; i < 16; i += 2) d += diff16((a[i] << 8) | a[i + 1], (b[i] << 8) | b[i + 1])
+          expect(diff128(a, 0, b, 0)).toBe(d)
         },
       ),
     )
