@@ -146,17 +146,33 @@ function lowerName(name: string): string {
   return n.endsWith('.') ? n.slice(0, -1) : n
 }
 
+interface Entry<T> {
+  readonly pattern: Pattern
+  readonly value: T
+  /** Position in the most-specific-first order of the wildcard patterns. */
+  rank: number
+}
+
+const NO_ENTRIES: readonly Entry<never>[] = []
+
 /**
  * A set of patterns, each with a value, that finds the most specific match for a name.
  *
  * Exact names sit in a Map (an exact name always wins over a wildcard that matches it, see the
- * module doc); wildcard patterns sit in one array sorted by {@link comparePatterns} and are
- * tried in order, each first filtered by its literal `suffix` (`String.endsWith`), so a miss
- * costs a few nanoseconds per pattern.
+ * module doc). Wildcard patterns are sorted by {@link comparePatterns} and filed by their
+ * trailing literal labels, which every matching name must end with exactly (literal labels
+ * match one label each, and matching is anchored at the right): under the last two labels when
+ * both are literal, else under the last label when it is literal, else in a general list. A
+ * name looks up its own last two labels and last label, and walks the (at most) three lists
+ * merged by rank, each candidate first filtered by its literal `suffix` (`String.endsWith`).
+ * So the cost depends on the patterns sharing the name's ending, not on all patterns.
  */
 export class PatternSet<T> {
   private readonly exact = new Map<string, { pattern: Pattern; value: T }>()
-  private wild: { pattern: Pattern; value: T }[] = []
+  private wild: Entry<T>[] = []
+  private byTwo = new Map<string, Entry<T>[]>()
+  private byOne = new Map<string, Entry<T>[]>()
+  private general: Entry<T>[] = []
 
   /** Number of patterns. */
   get size(): number {
@@ -175,11 +191,12 @@ export class PatternSet<T> {
       return pattern
     }
     const at = this.wild.findIndex((e) => e.pattern.text === pattern.text)
-    if (at >= 0) this.wild[at] = { pattern, value }
+    if (at >= 0) this.wild[at] = { pattern, value, rank: at }
     else {
-      this.wild.push({ pattern, value })
+      this.wild.push({ pattern, value, rank: 0 })
       this.wild.sort((x, y) => comparePatterns(x.pattern.text, y.pattern.text))
     }
+    this.reindex()
     return pattern
   }
 
@@ -193,7 +210,28 @@ export class PatternSet<T> {
       }
     const before = this.wild.length
     this.wild = this.wild.filter((e) => !pred(e.value))
+    if (this.wild.length !== before) this.reindex()
     return n + before - this.wild.length
+  }
+
+  private reindex(): void {
+    this.byTwo = new Map()
+    this.byOne = new Map()
+    this.general = []
+    const file = (m: Map<string, Entry<T>[]>, k: string, e: Entry<T>) => {
+      const list = m.get(k)
+      if (list === undefined) m.set(k, [e])
+      else list.push(e)
+    }
+    this.wild.forEach((e, i) => {
+      e.rank = i
+      const l = e.pattern.labels
+      const last = l[l.length - 1]
+      const prev = l.length >= 2 ? l[l.length - 2] : '*'
+      if (isGlobLabel(last) || last === '**') this.general.push(e)
+      else if (isGlobLabel(prev) || prev === '**') file(this.byOne, last, e)
+      else file(this.byTwo, `${prev}.${last}`, e)
+    })
   }
 
   /**
@@ -203,15 +241,31 @@ export class PatternSet<T> {
   match(name: string): T | undefined {
     const hit = this.exact.get(name)
     if (hit !== undefined) return hit.value
-    const wild = this.wild
+    if (this.wild.length === 0) return undefined
+    const lastDot = name.lastIndexOf('.')
+    const one = this.byOne.get(lastDot < 0 ? name : name.slice(lastDot + 1)) ?? NO_ENTRIES
+    const two =
+      lastDot > 0
+        ? (this.byTwo.get(name.slice(name.lastIndexOf('.', lastDot - 1) + 1)) ?? NO_ENTRIES)
+        : NO_ENTRIES
+    const gen = this.general
+    let i = 0
+    let j = 0
+    let k = 0
     let labels: string[] | null = null
-    for (let i = 0; i < wild.length; i++) {
-      const e = wild[i]
+    for (;;) {
+      const ri = i < two.length ? two[i].rank : Number.MAX_SAFE_INTEGER
+      const rj = j < one.length ? one[j].rank : Number.MAX_SAFE_INTEGER
+      const rk = k < gen.length ? gen[k].rank : Number.MAX_SAFE_INTEGER
+      let e: Entry<T>
+      if (ri < rj && ri < rk) e = two[i++]
+      else if (rj < rk) e = one[j++]
+      else if (rk !== Number.MAX_SAFE_INTEGER) e = gen[k++]
+      else return undefined
       if (!name.endsWith(e.pattern.suffix)) continue
       if (labels === null) labels = name.split('.')
       if (matchLabels(e.pattern, labels)) return e.value
     }
-    return undefined
   }
 
   /** All pattern texts in match order: exact names (sorted the same way), then wildcards. */

@@ -148,6 +148,15 @@ interface Resource {
   readonly v6: boolean
 }
 
+/** What the stub knows about a name it was asked for: its resource (null: none) and assignment. */
+interface Hot {
+  readonly res: Resource | null
+  a: Assignment | null
+}
+
+/** Names remembered in the hot map at most; it is emptied when full and whenever resources change. */
+const HOT_NAMES_MAX = 4096
+
 interface Pending<A> {
   readonly token: number
   readonly asker: A
@@ -172,6 +181,8 @@ export class StubResolver<A = unknown> {
   readonly drops: Record<StubDrop, number>
   private readonly patterns = new PatternSet<Resource>()
   private readonly resources = new Map<string, Resource>()
+  /** Name -> (resource, assignment): skips pattern matching and the assignment lookup for names seen before. */
+  private readonly hot = new Map<string, Hot>()
   private readonly proxyIps: ProxyIpAllocator
   private readonly sentinels: SentinelTable
   /** Insertion order is deadline order: every deadline is `now + timeout` with a monotonic `now`. */
@@ -206,6 +217,7 @@ export class StubResolver<A = unknown> {
     const stack = r.ipStack ?? 'dual'
     if (stack !== 'dual' && stack !== 'ipv4' && stack !== 'ipv6')
       throw new Error(`${field}.ipStack: must be dual, ipv4 or ipv6, got ${JSON.stringify(stack)}`)
+    this.hot.clear()
     const old = this.resources.get(r.id)
     if (old !== undefined && old.address !== r.address) this.removeResource(r.id)
     const res: Resource = { id: r.id, address: r.address, v4: stack !== 'ipv6', v6: stack !== 'ipv4' }
@@ -218,6 +230,7 @@ export class StubResolver<A = unknown> {
   removeResource(id: string): void {
     if (!this.resources.delete(id)) return
     this.patterns.deleteWhere((v) => v.id === id)
+    this.hot.clear()
     for (const a of this.proxyIps.releaseResource(id)) this.events.push({ kind: 'released', ...describe(a) })
   }
 
@@ -271,9 +284,15 @@ export class StubResolver<A = unknown> {
         const local = this.answerPtr(q, ctx)
         if (local !== null) return local
       }
-      const res = this.patterns.match(name)
-      if (res !== undefined) {
-        if (qtype === TYPE.A || qtype === TYPE.AAAA) return this.answerAddress(q, ctx, res, qtype)
+      let hot = this.hot.get(name)
+      if (hot === undefined) {
+        if (this.hot.size >= HOT_NAMES_MAX) this.hot.clear()
+        hot = { res: this.patterns.match(name) ?? null, a: null }
+        this.hot.set(name, hot)
+      }
+      const res = hot.res
+      if (res !== null) {
+        if (qtype === TYPE.A || qtype === TYPE.AAAA) return this.answerAddress(q, ctx, res, qtype, hot)
         if (qtype === TYPE.HTTPS || qtype === TYPE.SVCB)
           return this.answer(ctx, writeEmptyAnswer(q, this.out, RCODE.NOERROR))
         return this.resolveAtSite(now, bytes, ctx, res)
@@ -359,11 +378,17 @@ export class StubResolver<A = unknown> {
     return { kind: 'answer', bytes: this.out.slice(0, len), asker: ctx.asker, transport: ctx.transport }
   }
 
-  private answerAddress(q: MessageView, ctx: QueryContext<A>, res: Resource, qtype: number): Answer<A> {
+  private answerAddress(
+    q: MessageView,
+    ctx: QueryContext<A>,
+    res: Resource,
+    qtype: number,
+    hot: Hot,
+  ): Answer<A> {
     const v4 = qtype === TYPE.A
     // MISSION.md: a resource restricted to one stack answers the other family NOERROR, no records.
     if (v4 ? !res.v4 : !res.v6) return this.answer(ctx, writeEmptyAnswer(q, this.out, RCODE.NOERROR))
-    let a = this.proxyIps.get(q.qname, res.id)
+    let a = hot.a ?? this.proxyIps.get(q.qname, res.id)
     if (a === undefined || (res.v4 && a.v4 === null) || (res.v6 && a.v6 === null)) {
       const got = this.proxyIps.assign(q.qname, res.id, res.v4, res.v6)
       if (got === 'exhausted') {
@@ -374,6 +399,7 @@ export class StubResolver<A = unknown> {
       a = got.assignment
       if (got.changed) this.events.push({ kind: 'assigned', ...describe(a) })
     }
+    hot.a = a
     const addrs = v4 ? a.v4Bytes! : a.v6!
     return this.answer(
       ctx,
