@@ -23,7 +23,7 @@ while (patterns.length < 1000) {
   if (parsePattern(p) !== null && !patterns.includes(p)) patterns.push(p)
 }
 const set = new PatternSet<number>()
-patterns.forEach((p, i) => set.set(p, i))
+for (const [i, p] of patterns.entries()) set.set(p, i)
 const sorted = [...patterns].sort(comparePatterns)
 
 // A name matched by the last wildcard pattern in order (the slowest hit), an exact hit, a miss.
