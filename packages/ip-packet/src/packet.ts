@@ -216,50 +216,34 @@ export class IpPacket {
       this.payloadOff = o + 8
       this.payloadLen = (this.isFragment ? n : ulen) - 8
       this.l4ChecksumOff = o + 6
-    } else if (p === IP_PROTO_ICMP && this.version === 4) {
-      if (n < 8) return 'icmpv4-truncated'
-      this.icmpv4.reset(b, o, n)
+    } else if (p === (this.version === 4 ? IP_PROTO_ICMP : IP_PROTO_ICMPV6)) {
+      const v4 = this.version === 4
+      if (n < 8) return v4 ? 'icmpv4-truncated' : 'icmpv6-truncated'
+      if (v4) this.icmpv4.reset(b, o, n)
+      else this.icmpv6.reset(b, o, n)
       const t = b[o]
-      this.setIcmp(t)
-      if (t === 8 || t === 0) this.setEcho()
-      // RFC 792: Destination Unreachable, Source Quench, Redirect, Time Exceeded, Parameter Problem quote a packet.
-      else if (t === 3 || t === 11 || t === 12 || t === 4 || t === 5) return this.setError(4)
-    } else if (p === IP_PROTO_ICMPV6 && this.version === 6) {
-      if (n < 8) return 'icmpv6-truncated'
-      this.icmpv6.reset(b, o, n)
-      const t = b[o]
-      this.setIcmp(t)
-      if (t === 128 || t === 129) this.setEcho()
-      // RFC 4443 §2.1: types below 128 are errors.
-      else if (t < 128) return this.setError(6)
+      this.l4 = L4_ICMP
+      this.icmpType = t
+      this.icmpCode = b[o + 1]
+      this.l4ChecksumOff = o + 2
+      this.payloadOff = o + 8
+      this.payloadLen = n - 8
+      if (v4 ? t === 8 || t === 0 : t === 128 || t === 129) {
+        this.isIcmpEcho = true
+        const id = (b[o + 4] << 8) | b[o + 5]
+        this.srcPort = id
+        this.dstPort = id
+      } else if (v4 ? t === 3 || t === 11 || t === 12 || t === 4 || t === 5 : t < 128) {
+        // RFC 792: Destination Unreachable, Source Quench, Redirect, Time Exceeded and Parameter Problem
+        // quote a packet; RFC 4443 §2.1: ICMPv6 types below 128 are errors.
+        this.isIcmpError = true
+        return this.quote.reset(b, o + 8, n - 8, this.version, o + 2)
+      }
     } else if (p !== 59 || this.version !== 6) {
       // Any other upper layer: no ports. (59 = IPv6 No Next Header: nothing follows.)
       this.l4 = L4_OTHER
     }
     return null
-  }
-
-  private setIcmp(t: number): void {
-    const o = this.l4Off
-    this.l4 = L4_ICMP
-    this.icmpType = t
-    this.icmpCode = this.buf[o + 1]
-    this.l4ChecksumOff = o + 2
-    this.payloadOff = o + 8
-    this.payloadLen = this.l4Len - 8
-  }
-
-  private setEcho(): void {
-    const o = this.l4Off
-    this.isIcmpEcho = true
-    this.srcPort = (this.buf[o + 4] << 8) | this.buf[o + 5]
-    this.dstPort = this.srcPort
-  }
-
-  private setError(v: number): DropReason | null {
-    this.isIcmpError = true
-    const o = this.l4Off
-    return this.quote.reset(this.buf, o + 8, this.l4Len - 8, v, o + 2)
   }
 
   /** Time to live (IPv4) or hop limit (IPv6). */
