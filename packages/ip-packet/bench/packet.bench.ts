@@ -1,6 +1,6 @@
 /** Issue 2 benchmarks: parse; parse + routing key; rewrite dst address + port (incremental checksums), per kind. */
 import { bench, do_not_optimize, summary } from 'mitata'
-import { IpPacket, ipv6Word, L4_ICMP } from '../src/index.ts'
+import { buildUdp4, IpPacket, ipv6Word, L4_ICMP } from '../src/index.ts'
 import { NEW_DST4, NEW_DST6, PACKETS } from './packets.ts'
 
 const pkt = new IpPacket()
@@ -44,4 +44,15 @@ summary(() => {
       do_not_optimize(p.l4ChecksumOff)
     })
   }
+})
+
+// A contrast for the heap column: the builder allocates (a Uint8Array and spec objects) on every call.
+summary(() => {
+  const udp = PACKETS[0]
+  const q = new IpPacket()
+  q.reset(udp.bytes, 0, udp.bytes.length)
+  const payload = udp.bytes.subarray(q.payloadOff, q.payloadOff + q.payloadLen)
+  bench('build udp4 64B (allocates, for contrast)', () =>
+    do_not_optimize(buildUdp4({ src: q.src4, dst: q.dst4, srcPort: 40000, dstPort: 53, payload })),
+  )
 })
