@@ -102,7 +102,11 @@ export const anyPacket = fc.oneof(
   })),
 )
 
-/** An ICMP error (v4 type 3 / v6 type 1) quoting a UDP, TCP or echo packet, cut after `keep` bytes of transport. */
+/**
+ * An ICMP error quoting a UDP, TCP or echo packet cut after `keep` bytes of transport: ICMPv4 Destination
+ * Unreachable (several codes), Time Exceeded or Parameter Problem; ICMPv6 Destination Unreachable, Packet Too Big,
+ * Time Exceeded or Parameter Problem. IPv6 quotes may carry extension headers.
+ */
 export const icmpError = fc
   .tuple(
     fc.boolean(),
@@ -114,25 +118,29 @@ export const icmpError = fc
     echoSpec,
     fc.integer({ min: 8, max: 80 }),
     fc.boolean(),
+    fc.constantFrom([3, 0], [3, 1], [3, 3], [3, 4], [3, 13], [11, 0], [12, 0]),
+    fc.constantFrom([1, 3], [1, 1], [1, 4], [2, 0], [3, 0], [4, 0]),
+    u32,
   )
-  .map(([v6, inner, ip4, ip6, u, t, e, keep, zeroUdp]) => {
-    const ip = v6 ? { ...ip6, ext: [] } : { ...ip4, ipOptions: undefined }
+  .map(([v6, inner, ip4, ip6, u, t, e, keep, zeroUdp, [t4, c4], [t6, c6], rest]) => {
     const quoted =
       inner === 'udp'
         ? v6
-          ? buildUdp6({ ...(ip as Ipv6Spec), ...u })
-          : buildUdp4({ ...(ip as Ipv4Spec), ...u, zeroChecksum: zeroUdp })
+          ? buildUdp6({ ...ip6, ...u })
+          : buildUdp4({ ...ip4, ...u, zeroChecksum: zeroUdp })
         : inner === 'tcp'
           ? v6
-            ? buildTcp6({ ...(ip as Ipv6Spec), ...t })
-            : buildTcp4({ ...(ip as Ipv4Spec), ...t })
+            ? buildTcp6({ ...ip6, ...t })
+            : buildTcp4({ ...ip4, ...t })
           : v6
-            ? buildIcmp6Echo({ ...(ip as Ipv6Spec), ...e })
-            : buildIcmp4Echo({ ...(ip as Ipv4Spec), ...e })
-    const hl = v6 ? 40 : 20
+            ? buildIcmp6Echo({ ...ip6, ...e })
+            : buildIcmp4Echo({ ...ip4, ...e })
+    // Headers before the transport: IPv4 IHL, or 40 + the extension headers the builder wrote.
+    let hl = v6 ? 40 : (quoted[0] & 15) * 4
+    if (v6) for (const x of ip6.ext ?? []) hl += x.type === 44 ? 8 : (2 + (x.data?.length ?? 6) + 7) & ~7
     const quote = quoted.slice(0, Math.min(quoted.length, hl + keep))
     const bytes = v6
-      ? buildIcmp6({ src: ip6.dst, dst: ip6.src, type: 1, code: 3, payload: quote })
-      : buildIcmp4({ src: ip4.dst, dst: ip4.src, type: 3, code: 0, payload: quote })
+      ? buildIcmp6({ src: ip6.dst, dst: ip6.src, type: t6, code: c6, rest, payload: quote })
+      : buildIcmp4({ src: ip4.dst, dst: ip4.src, type: t4, code: c4, rest, payload: quote })
     return { v6, inner, quoted, quote, bytes }
   })
