@@ -41,6 +41,7 @@ import {
   PROTO_ICMP,
   PROTO_ICMPV6,
 } from './constants.ts'
+import { copyAndSum } from './copy-sum.ts'
 import { newOffending, peekV4, peekV6 } from './peek.ts'
 import type { IcmpRateLimiter } from './rate-limit.ts'
 import type { IcmpReason } from './reasons.ts'
@@ -207,8 +208,8 @@ export function buildIcmpv4Error(
   } else if (type === ICMPV4_PARAMETER_PROBLEM) {
     out[m + 4] = (spec.pointer ?? 0) & 0xff
   }
-  copy(pkt, off, out, m + ICMP_HEADER_LEN, quote)
-  const c = finish(sum(out, m, ICMP_HEADER_LEN + quote, 0))
+  const quoteSum = copyAndSum(pkt, off, out, m + ICMP_HEADER_LEN, quote)
+  const c = finish(sum(out, m, ICMP_HEADER_LEN, quoteSum))
   out[m + 2] = c >> 8
   out[m + 3] = c & 0xff
   return total
@@ -315,21 +316,14 @@ export function buildIcmpv6Error(
   out[m + 5] = (param >>> 16) & 0xff
   out[m + 6] = (param >>> 8) & 0xff
   out[m + 7] = param & 0xff
-  copy(pkt, off, out, m + ICMP_HEADER_LEN, quote)
+  const quoteSum = copyAndSum(pkt, off, out, m + ICMP_HEADER_LEN, quote)
   // RFC 4443 §2.3: checksum over the pseudo-header (RFC 8200 §8.1) and the message.
-  const c = finish(sum(out, m, icmpLen, pseudoV6(out, o + 8, o + 24, PROTO_ICMPV6, icmpLen)))
+  const c = finish(
+    sum(out, m, ICMP_HEADER_LEN, quoteSum + pseudoV6(out, o + 8, o + 24, PROTO_ICMPV6, icmpLen)),
+  )
   out[m + 2] = c >> 8
   out[m + 3] = c & 0xff
   return IPV6_HEADER_LEN + icmpLen
-}
-
-/** Copy without allocating a subarray. Native `copyWithin` when both are the same buffer, else a word loop. */
-function copy(src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number, n: number): void {
-  if (src === dst) {
-    dst.copyWithin(dstOff, srcOff, srcOff + n)
-    return
-  }
-  for (let i = 0; i < n; i++) dst[dstOff + i] = src[srcOff + i]
 }
 
 // --- Convenience builders for the gateway's own errors ------------------------
