@@ -37,10 +37,24 @@ export function matchLast(): unknown {
   return set.match(hitLast)
 }
 
+// The worst case for the index: 1,000 wildcard patterns under one domain (one bucket).
+const oneDomain = new PatternSet<number>()
+for (let i = 0; i < 1000; i++)
+  oneDomain.set(`${i % 3 === 0 ? '*' : `svc${i}-*`}.team${i}.corp.example.com`, i)
+const oneDomainMiss = 'host.nowhere.corp.example.com'
+const oneDomainLast = 'x.team999.corp.example.com'
+if (oneDomain.match(oneDomainLast) === undefined) throw new Error('bench setup: no match')
+
 summary(() => {
   bench('PatternSet: 1,000 patterns, hit on the last wildcard', () => do_not_optimize(matchLast()))
   bench('PatternSet: 1,000 patterns, exact name', () => do_not_optimize(set.match(exact)))
   bench('PatternSet: 1,000 patterns, miss', () => do_not_optimize(set.match(miss)))
+  bench('PatternSet: 1,000 patterns under one domain, miss', () =>
+    do_not_optimize(oneDomain.match(oneDomainMiss)),
+  )
+  bench('PatternSet: 1,000 patterns under one domain, hit', () =>
+    do_not_optimize(oneDomain.match(oneDomainLast)),
+  )
   bench('naive: sorted linear scan, hit on the last wildcard', () =>
     do_not_optimize(sorted.find((p) => patternMatches(p, hitLast))),
   )

@@ -58,7 +58,7 @@ summary(() => {
   })
 })
 
-bench('stub: decide to forward a non-resource (copy + pending entry)', () => {
+bench('stub: forward a non-resource, then time it out (SERVFAIL)', () => {
   do_not_optimize(stub.handleQuery(0, queryOther, ctx))
   stub.handleTimeout(1e12) // keep the pending table from growing
   while (stub.pollReply() !== null) {}

@@ -153,26 +153,32 @@ interface Entry<T> {
   rank: number
 }
 
-const NO_ENTRIES: readonly Entry<never>[] = []
+/** A node of the index: patterns whose trailing literal labels end here, and the next labels leftwards. */
+interface Node<T> {
+  readonly children: Map<string, Node<T>>
+  readonly entries: Entry<T>[]
+}
+
+const newNode = <T>(): Node<T> => ({ children: new Map(), entries: [] })
 
 /**
  * A set of patterns, each with a value, that finds the most specific match for a name.
  *
  * Exact names sit in a Map (an exact name always wins over a wildcard that matches it, see the
- * module doc). Wildcard patterns are sorted by {@link comparePatterns} and filed by their
- * trailing literal labels, which every matching name must end with exactly (literal labels
- * match one label each, and matching is anchored at the right): under the last two labels when
- * both are literal, else under the last label when it is literal, else in a general list. A
- * name looks up its own last two labels and last label, and walks the (at most) three lists
- * merged by rank, each candidate first filtered by its literal `suffix` (`String.endsWith`).
- * So the cost depends on the patterns sharing the name's ending, not on all patterns.
+ * module doc). Wildcard patterns are sorted by {@link comparePatterns} (their rank) and filed in
+ * a tree of labels read from the right, at the node of their trailing literal labels: a literal
+ * label matches exactly one label and matching is anchored at the right, so every name a pattern
+ * matches ends with those labels. A name walks the tree along its own labels from the right,
+ * collects the lists on its path (one per label at most) and tries their patterns merged by
+ * rank, each first filtered by its literal `suffix` (`String.endsWith`). The cost depends on the
+ * patterns sharing the name's ending, not on all patterns.
  */
 export class PatternSet<T> {
   private readonly exact = new Map<string, { pattern: Pattern; value: T }>()
   private wild: Entry<T>[] = []
-  private byTwo = new Map<string, Entry<T>[]>()
-  private byOne = new Map<string, Entry<T>[]>()
-  private general: Entry<T>[] = []
+  private root: Node<T> = newNode()
+  private readonly lists: Entry<T>[][] = []
+  private readonly heads: number[] = []
 
   /** Number of patterns. */
   get size(): number {
@@ -215,23 +221,22 @@ export class PatternSet<T> {
   }
 
   private reindex(): void {
-    this.byTwo = new Map()
-    this.byOne = new Map()
-    this.general = []
-    const file = (m: Map<string, Entry<T>[]>, k: string, e: Entry<T>) => {
-      const list = m.get(k)
-      if (list === undefined) m.set(k, [e])
-      else list.push(e)
-    }
-    this.wild.forEach((e, i) => {
+    this.root = newNode()
+    for (let i = 0; i < this.wild.length; i++) {
+      const e = this.wild[i]
       e.rank = i
       const l = e.pattern.labels
-      const last = l[l.length - 1]
-      const prev = l.length >= 2 ? l[l.length - 2] : '*'
-      if (isGlobLabel(last) || last === '**') this.general.push(e)
-      else if (isGlobLabel(prev) || prev === '**') file(this.byOne, last, e)
-      else file(this.byTwo, `${prev}.${last}`, e)
-    })
+      let node = this.root
+      for (let j = l.length - 1; j >= 0 && !isGlobLabel(l[j]) && l[j] !== '**'; j--) {
+        let next = node.children.get(l[j])
+        if (next === undefined) {
+          next = newNode()
+          node.children.set(l[j], next)
+        }
+        node = next
+      }
+      node.entries.push(e) // in rank order, as `wild` is
+    }
   }
 
   /**
@@ -242,29 +247,32 @@ export class PatternSet<T> {
     const hit = this.exact.get(name)
     if (hit !== undefined) return hit.value
     if (this.wild.length === 0) return undefined
-    const lastDot = name.lastIndexOf('.')
-    const one = this.byOne.get(lastDot < 0 ? name : name.slice(lastDot + 1)) ?? NO_ENTRIES
-    const two =
-      lastDot > 0
-        ? (this.byTwo.get(name.slice(name.lastIndexOf('.', lastDot - 1) + 1)) ?? NO_ENTRIES)
-        : NO_ENTRIES
-    const gen = this.general
-    let i = 0
-    let j = 0
-    let k = 0
-    let labels: string[] | null = null
+    const labels = name.split('.')
+    const lists = this.lists
+    const heads = this.heads
+    let n = 0
+    let node: Node<T> | undefined = this.root
+    for (let j = labels.length; node !== undefined; j--) {
+      if (node.entries.length > 0) {
+        lists[n] = node.entries
+        heads[n++] = 0
+      }
+      node = j > 0 ? node.children.get(labels[j - 1]) : undefined
+    }
     for (;;) {
-      const ri = i < two.length ? two[i].rank : Number.MAX_SAFE_INTEGER
-      const rj = j < one.length ? one[j].rank : Number.MAX_SAFE_INTEGER
-      const rk = k < gen.length ? gen[k].rank : Number.MAX_SAFE_INTEGER
-      let e: Entry<T>
-      if (ri < rj && ri < rk) e = two[i++]
-      else if (rj < rk) e = one[j++]
-      else if (rk !== Number.MAX_SAFE_INTEGER) e = gen[k++]
-      else return undefined
-      if (!name.endsWith(e.pattern.suffix)) continue
-      if (labels === null) labels = name.split('.')
-      if (matchLabels(e.pattern, labels)) return e.value
+      // k-way merge by rank over the lists on the name's path
+      let best = -1
+      let bestRank = Number.MAX_SAFE_INTEGER
+      for (let i = 0; i < n; i++) {
+        const h = heads[i]
+        if (h < lists[i].length && lists[i][h].rank < bestRank) {
+          bestRank = lists[i][h].rank
+          best = i
+        }
+      }
+      if (best < 0) return undefined
+      const e = lists[best][heads[best]++]
+      if (name.endsWith(e.pattern.suffix) && matchLabels(e.pattern, labels)) return e.value
     }
   }
 
