@@ -149,8 +149,8 @@ summary(() => {
 
 // A session created and at once ended by a RST; the next iteration re-creates it, releasing
 // the remembered tuple: create + end + release per iteration, in the 10k table.
-const syn = outFlow(4, 2, 123)
-const rst = outFlow(4, 2, 123)
+const syn = outFlow(4, 2, 124) // even port index: TCP
+const rst = outFlow(4, 2, 124)
 rst.tcpFlags = 0x04
 summary(() => {
   bench('create+RST session tcp4 (10k table)', () => {
@@ -165,3 +165,10 @@ summary(() => {
 setInterval(() => {
   now++
 }, 1).unref()
+
+// Setup check: the RST bench really creates and resets TCP sessions.
+{
+  const before = nat.sessions.rst
+  nat.handleOutboundFlow(now, 4, rst, false)
+  if (nat.sessions.rst !== before + 1) throw new Error('bench setup: RST did not end a TCP session')
+}

@@ -46,7 +46,7 @@ export interface Resource {
   readonly kind: number
   /** CIDR: family, prefix words (IPv4 in word 3), prefix length. */
   readonly family: 4 | 6
-  readonly prefix: Uint32Array
+  readonly prefix: Int32Array
   readonly prefixLen: number
   readonly allowAll: boolean
   readonly icmp: boolean
@@ -61,7 +61,7 @@ export interface Client {
   readonly hasV4: boolean
   readonly hasV6: boolean
   /** Tunnel IPv4 in word 3 (words 0..3), tunnel IPv6 in words 4..7. */
-  readonly tunnel: Uint32Array
+  readonly tunnel: Int32Array
   /** Indexes of the resources the client may use. */
   readonly allowed: Set<number>
   /** Allowed CIDR resources, longest prefix first. */
@@ -97,17 +97,17 @@ function compileFilters(id: string, filters: readonly Filter[] | undefined) {
 }
 
 /** True when the IPv4 (word 3) or IPv6 address at `a[aOff..]` lies in the resource's prefix. */
-function prefixMatch(r: Resource, a: Uint32Array, aOff: number): boolean {
+function prefixMatch(r: Resource, a: Int32Array, aOff: number): boolean {
   if (r.family === 4) {
     const len = r.prefixLen
     if (len === 0) return true
-    const m = len >= 32 ? 0xffffffff : (0xffffffff << (32 - len)) >>> 0
-    return (a[aOff + 3] & m) >>> 0 === (r.prefix[3] & m) >>> 0
+    const m = len >= 32 ? -1 : -1 << (32 - len)
+    return (a[aOff + 3] & m) === (r.prefix[3] & m)
   }
   let bits = r.prefixLen
   for (let i = 0; i < 4 && bits > 0; i++, bits -= 32) {
-    const m = bits >= 32 ? 0xffffffff : (0xffffffff << (32 - bits)) >>> 0
-    if ((a[aOff + i] & m) >>> 0 !== (r.prefix[i] & m) >>> 0) return false
+    const m = bits >= 32 ? -1 : -1 << (32 - bits)
+    if ((a[aOff + i] & m) !== (r.prefix[i] & m)) return false
   }
   return true
 }
@@ -141,7 +141,7 @@ export class AccessTable {
     if (typeof cfg.id !== 'string' || cfg.id.length === 0)
       throw new Error('resource.id must be a non-empty string')
     if (this.byId.has(cfg.id)) throw new Error(`resource.id ${cfg.id} is already defined`)
-    const prefix = new Uint32Array(4)
+    const prefix = new Int32Array(4)
     let family: 4 | 6 = 4
     let prefixLen = 0
     let kind: number
@@ -183,7 +183,7 @@ export class AccessTable {
     if (!Number.isInteger(id) || id < 0 || id > 0x7fffffff)
       throw new Error('clientId must be an integer 0..2^31-1')
     if (this.clients.has(id)) throw new Error(`clientId ${id} is already registered`)
-    const tunnel = new Uint32Array(8)
+    const tunnel = new Int32Array(8)
     let hasV4 = false
     let hasV6 = false
     if (cfg.ipv4 !== undefined) {
@@ -261,14 +261,14 @@ export class AccessTable {
   // ---- packet path -----------------------------------------------------------------------
 
   /** The client whose tunnel IP of `family` is the address at `a[aOff..]`, or -1. */
-  clientByTunnelIp(family: 4 | 6, a: Uint32Array, aOff: number): number {
+  clientByTunnelIp(family: 4 | 6, a: Int32Array, aOff: number): number {
     return family === 4
       ? this.tunnelIndex.get(0, 0, 0, a[aOff + 3], 0, 4 << 24)
       : this.tunnelIndex.get(a[aOff], a[aOff + 1], a[aOff + 2], a[aOff + 3], 0, 6 << 24)
   }
 
   /** True when the address at `a[aOff..]` is client `c`'s own tunnel IP of `family`. */
-  isOwnTunnelIp(c: Client, family: 4 | 6, a: Uint32Array, aOff: number): boolean {
+  isOwnTunnelIp(c: Client, family: 4 | 6, a: Int32Array, aOff: number): boolean {
     const t = c.tunnel
     if (family === 4)
       return c.hasV4 && a[aOff + 3] === t[3] && a[aOff] === 0 && a[aOff + 1] === 0 && a[aOff + 2] === 0
@@ -279,7 +279,7 @@ export class AccessTable {
    * The resource the client may reach at this address without NAT: its most specific
    * allowed CIDR resource containing it, else its Internet resource, else -1.
    */
-  matchDirect(c: Client, family: 4 | 6, a: Uint32Array, aOff: number): number {
+  matchDirect(c: Client, family: 4 | 6, a: Int32Array, aOff: number): number {
     const cidrs = c.cidrs
     for (let i = 0; i < cidrs.length; i++) {
       const r = this.resources[cidrs[i]]

@@ -25,9 +25,9 @@ export interface Mapping {
   readonly client: number
   readonly resource: number
   readonly proxyFamily: 4 | 6
-  readonly proxy: Uint32Array
+  readonly proxy: Int32Array
   readonly realFamily: 4 | 6
-  readonly real: Uint32Array
+  readonly real: Int32Array
   /** True when the families differ: NAT64/46 (or ICMP unreachable with the flag on). */
   readonly needsTranslation: boolean
   readonly group: string
@@ -35,13 +35,13 @@ export interface Mapping {
 
 interface Parsed {
   family: 4 | 6
-  words: Uint32Array
+  words: Int32Array
 }
 
 function parseIp(text: string, field: string): Parsed {
   const a = ipFromText(text)
   if (a === null) throw new Error(`${field}: ${JSON.stringify(text)} is not an IP address`)
-  const words = new Uint32Array(4)
+  const words = new Int32Array(4)
   if (a.family === 4) words[3] = a.addr4
   else bytesToWords(a.addr6, 0, words)
   return { family: a.family, words }
@@ -122,7 +122,7 @@ export class DnsResourceNat {
   }
 
   /** The mapping id of the proxy address at `a[aOff..]` for this client, or -1. Packet path. */
-  find(client: number, family: 4 | 6, a: Uint32Array, aOff: number): number {
+  find(client: number, family: 4 | 6, a: Int32Array, aOff: number): number {
     return this.index.get(a[aOff], a[aOff + 1], a[aOff + 2], a[aOff + 3], client, family << 24)
   }
 

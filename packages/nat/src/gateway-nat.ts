@@ -122,11 +122,11 @@ function zeroRecord<K extends string>(keys: readonly K[]): Record<K, number> {
 }
 
 /** True when the address at `a[0..4)` of `family` lies in the proxy ranges (MISSION.md). */
-export function isProxyIp(family: 4 | 6, a: Uint32Array): boolean {
-  // 100.96.0.0/11
-  if (family === 4) return (a[3] & 0xffe00000) >>> 0 === 0x64600000
+export function isProxyIp(family: 4 | 6, a: Int32Array): boolean {
+  // 100.96.0.0/11 (words are signed int32, see flow.ts)
+  if (family === 4) return (a[3] & (0xffe00000 | 0)) === 0x64600000
   // fd00:2021:1111:8000::/107 = 96 bits of fd00:2021:1111:8000:0000:0000 and 11 zero bits
-  return a[0] === 0xfd002021 && a[1] === 0x11118000 && a[2] === 0 && (a[3] & 0xffe00000) === 0
+  return a[0] === (0xfd002021 | 0) && a[1] === 0x11118000 && a[2] === 0 && (a[3] & (0xffe00000 | 0)) === 0
 }
 
 function classOf(f: Flow): number {

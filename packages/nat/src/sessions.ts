@@ -50,7 +50,7 @@ export const CREATE_PORTS_EXHAUSTED = -1
 export const CREATE_TABLE_FULL = -2
 
 function key(family: number, cls: number, port: number): number {
-  return ((family << 24) | (cls << 16) | port) >>> 0
+  return (family << 24) | (cls << 16) | port
 }
 
 /** Counters kept by the table; plain numbers, read at any time. */
@@ -77,8 +77,8 @@ export class SessionTable {
   private realFam = new Uint8Array(0)
   private inPort = new Uint16Array(0)
   private outPort = new Uint16Array(0)
-  private proxy = new Uint32Array(0)
-  private real = new Uint32Array(0)
+  private proxy = new Int32Array(0)
+  private real = new Int32Array(0)
   private res = new Int32Array(0)
   private deadline = new Float64Array(0)
   // Expiry heap.
@@ -178,14 +178,7 @@ export class SessionTable {
   // ---- lookups ---------------------------------------------------------------------------
 
   /** The live session with this inside tuple, or -1. */
-  findInside(
-    client: number,
-    cls: number,
-    port: number,
-    family: number,
-    a: Uint32Array,
-    aOff: number,
-  ): number {
+  findInside(client: number, cls: number, port: number, family: number, a: Int32Array, aOff: number): number {
     return this.inside.get(a[aOff], a[aOff + 1], a[aOff + 2], a[aOff + 3], client, key(family, cls, port))
   }
 
@@ -195,7 +188,7 @@ export class SessionTable {
     cls: number,
     port: number,
     family: number,
-    a: Uint32Array,
+    a: Int32Array,
     aOff: number,
   ): number {
     return this.outside.get(a[aOff], a[aOff + 1], a[aOff + 2], a[aOff + 3], client, key(family, cls, port))
@@ -230,11 +223,11 @@ export class SessionTable {
     return this.realFam[slot] as 4 | 6
   }
   /** The words array holding proxy addresses; the slot's address is at `slot * 4`. */
-  get proxyWords(): Uint32Array {
+  get proxyWords(): Int32Array {
     return this.proxy
   }
   /** The words array holding real addresses; the slot's address is at `slot * 4`. */
-  get realWords(): Uint32Array {
+  get realWords(): Int32Array {
     return this.real
   }
   resourceOf(slot: number): number {
@@ -244,7 +237,7 @@ export class SessionTable {
     return this.deadline[slot]
   }
   /** True when the slot's real address equals the words at `a[aOff..]` of `family`. */
-  realEquals(slot: number, family: number, a: Uint32Array, aOff: number): boolean {
+  realEquals(slot: number, family: number, a: Int32Array, aOff: number): boolean {
     const r = this.real
     const o = slot * 4
     return (
@@ -270,10 +263,10 @@ export class SessionTable {
     cls: number,
     inPort: number,
     proxyFamily: number,
-    proxy: Uint32Array,
+    proxy: Int32Array,
     proxyOff: number,
     realFamily: number,
-    real: Uint32Array,
+    real: Int32Array,
     realOff: number,
     resource: number,
   ): number {

@@ -2,7 +2,7 @@
  * An open-addressing hash index from a 6-word key to an int32 value, in typed
  * arrays: no strings, no objects, nothing allocated per lookup.
  *
- * A key is six u32 words: the four words of an address (IPv4 in word 3, the
+ * A key is six 32-bit words, kept as signed int32 (see flow.ts for why): the four words of an address (IPv4 in word 3, the
  * others 0), a client id, and a packed word `family << 24 | class << 16 | port`.
  * Keys are stored inline beside the value, so a hit is verified against the
  * whole key (the hash only chooses where to start looking) and the home slot
@@ -63,7 +63,7 @@ export function hashKey(
  * an absent key. Values must be ≥ 0 (-1 marks an empty slot).
  */
 export class TupleIndex {
-  private keys: Uint32Array
+  private keys: Int32Array
   private vals: Int32Array
   private mask: number
   private readonly seed: number
@@ -74,7 +74,7 @@ export class TupleIndex {
   constructor(capacity: number, seed: number) {
     let cap = 16
     while (cap < capacity) cap *= 2
-    this.keys = new Uint32Array(cap * KEY_WORDS)
+    this.keys = new Int32Array(cap * KEY_WORDS)
     this.vals = new Int32Array(cap).fill(EMPTY)
     this.mask = cap - 1
     this.seed = seed
@@ -99,12 +99,12 @@ export class TupleIndex {
       if (vals[i] === EMPTY) return -1 - i
       const k = i * KEY_WORDS
       if (
-        keys[k] === a >>> 0 &&
-        keys[k + 1] === b >>> 0 &&
-        keys[k + 2] === c >>> 0 &&
-        keys[k + 3] === d >>> 0 &&
-        keys[k + 4] === e >>> 0 &&
-        keys[k + 5] === f >>> 0
+        keys[k] === (a | 0) &&
+        keys[k + 1] === (b | 0) &&
+        keys[k + 2] === (c | 0) &&
+        keys[k + 3] === (d | 0) &&
+        keys[k + 4] === (e | 0) &&
+        keys[k + 5] === (f | 0)
       ) {
         return i
       }
@@ -180,7 +180,7 @@ export class TupleIndex {
     const oldKeys = this.keys
     const oldVals = this.vals
     const cap = this.capacity * 2
-    this.keys = new Uint32Array(cap * KEY_WORDS)
+    this.keys = new Int32Array(cap * KEY_WORDS)
     this.vals = new Int32Array(cap).fill(EMPTY)
     this.mask = cap - 1
     this.size = 0

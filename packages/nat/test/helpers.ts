@@ -43,14 +43,6 @@ export function echo(src: string, dst: string, id: number, reply = false): Flow 
   return f
 }
 
-/** Text of the address words of a Flow-like pair (family + words). */
-export function wordsText(family: 4 | 6, w: Uint32Array): string {
-  if (family === 4) return `${w[3] >>> 24}.${(w[3] >>> 16) & 255}.${(w[3] >>> 8) & 255}.${w[3] & 255}`
-  const parts: string[] = []
-  for (let i = 0; i < 4; i++) parts.push((w[i] >>> 16).toString(16), (w[i] & 0xffff).toString(16))
-  return parts.join(':')
-}
-
 export const A = { id: 1, ipv4: '100.64.0.1', ipv6: 'fd00:2021:1111::1' }
 export const B = { id: 2, ipv4: '100.64.0.2', ipv6: 'fd00:2021:1111::2' }
 
