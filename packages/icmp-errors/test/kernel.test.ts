@@ -126,3 +126,30 @@ describe('kernel delivers ICMPv6 errors built here (RFC 4443)', () => {
     },
   )
 })
+
+describe('kernel delivers errors from the resource side, rewritten back through the NAT (IcmpErrorView)', () => {
+  // The responder plays gateway and resource: it NATs the packet (proxy -> 192.0.2.80 / 2001:db8::80,
+  // another source port, masqueraded source), has the resource answer port unreachable, then parses that
+  // error and rewrites quoted addresses, port and outer addresses back. Only the kernel judges the result.
+  test.skipIf(!ROOT)('IPv4 UDP: ECONNREFUSED', () => {
+    expect(client('udp', '10.77.0.48')).toBe('ECONNREFUSED')
+  })
+  test.skipIf(!ROOT)(
+    'IPv4 TCP, quote cut 8 bytes into the TCP header (RFC 792): connect() gets ECONNREFUSED',
+    () => {
+      expect(client('tcp', '10.77.0.48', 443)).toBe('ECONNREFUSED')
+    },
+  )
+  test.skipIf(!ROOT)('IPv6 UDP: ECONNREFUSED', () => {
+    expect(client('udp', 'fd77::30')).toBe('ECONNREFUSED')
+  })
+  test.skipIf(!ROOT)('IPv6 TCP, quote cut 8 bytes into the TCP header: connect() gets ECONNREFUSED', () => {
+    expect(client('tcp', 'fd77::30', 443)).toBe('ECONNREFUSED')
+  })
+  test.skipIf(!ROOT)('ping through the NAT: the echo identifier is restored, ping reports the error', () => {
+    expect(inNs('ping', '-c', '1', '-W', '2', '10.77.0.48')).toContain('Destination Port Unreachable')
+    expect(inNs('ping', '-6', '-c', '1', '-W', '2', 'fd77::30')).toContain(
+      'Destination unreachable: Port unreachable',
+    )
+  })
+})
