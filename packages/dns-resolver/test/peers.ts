@@ -22,6 +22,7 @@ export const ZONE_ARGS = [
 
 export interface Dnsmasq {
   readonly port: number
+  readonly pid: number
   stop(): Promise<void>
 }
 
@@ -53,6 +54,7 @@ export async function startDnsmasq(extra: string[] = [], hostsFile?: string): Pr
       if (r.status === 'NOERROR') {
         return {
           port,
+          pid: proc.pid,
           async stop() {
             proc.kill()
             await proc.exited
