@@ -2,10 +2,12 @@
  * Model test: the session table against a deliberately naive model (an array
  * scanned linearly) under random sequences of outbound packets, replies, RSTs,
  * FINs and clock ticks, for two clients whose proxy IPs collide on the same
- * real IPs. Time moves only through Tick (a fake clock, as Firezone's
+ * real IPs (one of them an IPv6 proxy IP onto an IPv4-only name: NAT64 sessions
+ * sharing the port space). Time moves only through Tick (a fake clock, as Firezone's
  * FluxCapacitor). Rules: MISSION.md / Firezone "Gateway, NAT".
  */
 import { describe, expect, test } from 'bun:test'
+import { ipv6ToText } from '@gatehouse/ip-packet'
 import fc from 'fast-check'
 import {
   EXPIRED_MEMORY_MS,
@@ -22,10 +24,12 @@ const CLIENTS = [
   { id: 1, ipv4: '100.64.0.1', ipv6: 'fd00:2021:1111::1' },
   { id: 2, ipv4: '100.64.0.2', ipv6: 'fd00:2021:1111::2' },
 ]
-const PROXIES = ['100.96.0.1', '100.96.0.2', '100.96.0.3']
+/** Proxy 3 is IPv6 onto an IPv4-only name: its sessions are NAT64 ones ('translate'). */
+const PROXIES = ['100.96.0.1', '100.96.0.2', '100.96.0.3', 'fd00:2021:1111:8000::1']
 const REALS = ['192.0.2.1', '192.0.2.2']
-/** Proxy i maps onto REALS[PROXY_REAL[i]]: proxies 0 and 1 share a real IP, so their ports collide. */
-const PROXY_REAL = [0, 0, 1]
+/** Proxy i maps onto REALS[PROXY_REAL[i]]: proxies 0, 1 and 3 share a real IP, so their ports collide, across families too. */
+const PROXY_REAL = [0, 0, 1, 0]
+const isV6 = (proxy: number) => PROXIES[proxy].includes(':')
 const PROTOS = [TCP, UDP, ICMP] as const
 const PORTS = [1000, 1001, 65535]
 const FIN = 0x01
@@ -133,10 +137,12 @@ class Outbound implements fc.Command<Model, Real> {
   }
   run(m: Model, r: Real): void {
     const c = CLIENTS[this.client]
+    const six = isV6(this.proxy)
+    const src = six ? c.ipv6 : c.ipv4
     const f =
       this.proto === ICMP
-        ? echo(c.ipv4, PROXIES[this.proxy], this.port)
-        : flow(this.proto, c.ipv4, PROXIES[this.proxy], this.port, 443, this.proto === TCP ? this.flags : 0)
+        ? echo(src, PROXIES[this.proxy], this.port)
+        : flow(this.proto, src, PROXIES[this.proxy], this.port, 443, this.proto === TCP ? this.flags : 0)
     const v = r.nat.handleOutboundFlow(m.now, c.id, f, false)
     const e = m.outbound(
       c.id,
@@ -145,7 +151,8 @@ class Outbound implements fc.Command<Model, Real> {
       this.proxy,
       this.proto === TCP ? this.flags : 0,
     )
-    expect(v).toBe('forward')
+    expect(v).toBe(six ? 'translate' : 'forward')
+    expect(r.nat.result.family).toBe(4)
     expect(r.nat.result.srcPort).toBe(e.outPort)
     expect(r.nat.result.dst4).toBe(v4(REALS[e.real]))
   }
@@ -181,9 +188,11 @@ class Inbound implements fc.Command<Model, Real> {
     } else if (!e.live) {
       expect(v).toBe('nat-expired-session')
     } else {
-      expect(v).toBe('forward')
+      const six = isV6(e.proxy)
+      expect(v).toBe(six ? 'translate' : 'forward')
       expect(r.nat.result.clientId).toBe(c.id)
-      expect(r.nat.result.src4).toBe(v4(PROXIES[e.proxy]))
+      if (six) expect(ipv6ToText(r.nat.result.src6)).toBe(PROXIES[e.proxy])
+      else expect(r.nat.result.src4).toBe(v4(PROXIES[e.proxy]))
       expect(r.nat.result.dstPort).toBe(e.inPort)
       m.touch(e, true, this.proto === TCP ? this.flags : 0)
     }
@@ -232,7 +241,7 @@ const TICKS = [
 ]
 const FLAGS = [0, 0, 0, FIN, RST]
 /** Reply ports: the client ports and the ports a collision moves them to. */
-const REPLY_PORTS = [...PORTS, 1002, 1, 2]
+const REPLY_PORTS = [...PORTS, 1002, 1003, 1, 2, 3]
 
 const commands = [
   fc
