@@ -129,7 +129,8 @@ function declineV4(b: Uint8Array, off: number): IcmpReason | null {
 /**
  * Build an ICMPv4 error about the IPv4 packet at `pkt[off..off+len]` into
  * `out[outOff..]`. Returns the number of bytes written (a whole IPv4 packet),
- * or why nothing was written.
+ * or why nothing was written. `out[outOff..]` must not overlap the offending
+ * packet (the header is written before the quote is copied).
  */
 export function buildIcmpv4Error(
   pkt: Uint8Array,
@@ -253,7 +254,8 @@ function declineV6(b: Uint8Array, off: number, type: number, code: number): Icmp
 /**
  * Build an ICMPv6 error about the IPv6 packet at `pkt[off..off+len]` into
  * `out[outOff..]`. Returns the number of bytes written (a whole IPv6 packet),
- * or why nothing was written.
+ * or why nothing was written. `out[outOff..]` must not overlap the offending
+ * packet; `spec.src` may point into it (it is read before the quote is written).
  */
 export function buildIcmpv6Error(
   pkt: Uint8Array,

@@ -4,6 +4,7 @@ import {
   buildIcmpv4Error,
   buildIcmpv6Error,
   ICMP_REASONS,
+  type IcmpErrorKind,
   IcmpErrorView,
   type Icmpv4ErrorSpec,
   type Icmpv6ErrorSpec,
@@ -339,6 +340,72 @@ describe('hostile input', () => {
         },
       ),
       { numRuns: 500 },
+    )
+  })
+})
+
+describe('round trip: every kind built here parses back to what was asked', () => {
+  const view = new IcmpErrorView()
+  test('property: type, code, kind, MTU/pointer and the quoted 5-tuple survive build -> parse (IPv4 and IPv6)', () => {
+    const kinds4: [number, number, IcmpErrorKind][] = [
+      [3, 0, 'destination-unreachable'],
+      [3, 1, 'destination-unreachable'],
+      [3, 3, 'destination-unreachable'],
+      [3, 4, 'packet-too-big'],
+      [3, 13, 'destination-unreachable'],
+      [11, 0, 'time-exceeded'],
+      [11, 1, 'time-exceeded'],
+      [12, 0, 'parameter-problem'],
+    ]
+    const kinds6: [number, number, IcmpErrorKind][] = [
+      [1, 0, 'destination-unreachable'],
+      [1, 1, 'destination-unreachable'],
+      [1, 3, 'destination-unreachable'],
+      [1, 4, 'destination-unreachable'],
+      [1, 6, 'destination-unreachable'],
+      [2, 0, 'packet-too-big'],
+      [3, 0, 'time-exceeded'],
+      [4, 0, 'parameter-problem'],
+      [4, 2, 'parameter-problem'],
+    ]
+    fc.assert(
+      fc.property(
+        fc.boolean(),
+        fc.nat(8),
+        fc.constantFrom(6, 17),
+        fc.integer({ min: 1, max: 0xffff }),
+        fc.integer({ min: 1, max: 0xffff }),
+        fc.integer({ min: 0, max: 1500 }),
+        fc.integer({ min: 68, max: 0xffff }),
+        (is6, k, proto, sport, dport, size, param) => {
+          const seg = proto === 6 ? tcp(sport, dport, size) : udp(sport, dport, size)
+          if (is6) {
+            const [type, code, kind] = kinds6[k % kinds6.length]
+            const e = error6(ipv6Packet(seg, { src: CLIENT6, dst: REAL6, proto }), type, code, {
+              mtu: param,
+              pointer: param,
+            })
+            expect(view.reset(e, 0, e.length)).toBeNull()
+            expect([view.type, view.code, view.kind]).toEqual([type, code, kind])
+            if (type === 2) expect(view.mtu).toBe(param)
+            if (type === 4) expect(view.pointer).toBe(param)
+          } else {
+            const [type, code, kind] = kinds4[k % kinds4.length]
+            const e = error4(ipv4Packet(seg, { src: CLIENT4, dst: REAL4, proto }), type, code, {
+              mtu: param,
+              pointer: param & 0xff,
+            })
+            expect(view.reset(e, 0, e.length)).toBeNull()
+            expect([view.type, view.code, view.kind]).toEqual([type, code, kind])
+            if (code === 4 && type === 3) expect(view.mtu).toBe(param)
+            if (type === 12) expect(view.pointer).toBe(param & 0xff)
+            expect([view.quote.src4, view.quote.dst4]).toEqual([CLIENT4, REAL4])
+          }
+          expect([view.quote.protocol, view.quote.srcPort, view.quote.dstPort]).toEqual([proto, sport, dport])
+          expect(view.verifyChecksums()).toBeNull()
+        },
+      ),
+      { numRuns: 300 },
     )
   })
 })
