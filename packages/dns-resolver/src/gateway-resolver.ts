@@ -28,6 +28,8 @@ import {
   encodeMessage,
   FLAG_RD,
   MessageView,
+  NAME_MAX_WIRE,
+  nameToWire,
   RCODE,
   scanMessage,
   setId,
@@ -73,6 +75,7 @@ export const GATEWAY_DROPS = [
   'gw-upstream-failed',
   'gw-timeout',
   'gw-bad-forward',
+  'gw-bad-name',
 ] as const
 export type GatewayDrop = (typeof GATEWAY_DROPS)[number]
 
@@ -148,11 +151,17 @@ export class GatewayResolver {
   }
 
   /**
-   * Resolves a name's A and AAAA. Returns the cached result when there is a fresh one; else
-   * starts (or joins) a lookup and returns null: the result comes from `pollResult`.
+   * Resolves a name's A and AAAA. Returns the cached result when there is a fresh one (or
+   * NXDOMAIN at once for a name that is not a valid DNS name); else starts (or joins) a lookup
+   * and returns null: the result comes from `pollResult`.
    */
   resolve(now: number, name: string): ResolveResult | null {
     const key = normalise(name)
+    if (nameToWire(key, NAME_SCRATCH) < 0) {
+      // Names come from clients' control messages: one that cannot exist does not exist.
+      this.drops['gw-bad-name']++
+      return { name: key, status: 'nxdomain', a: 'nxdomain', aaaa: 'nxdomain', ipv4: [], ipv6: [], ttlS: 0 }
+    }
     const hit = this.cache.get(key)
     if (hit !== undefined) {
       if (hit.expiresAt > now) {
@@ -428,6 +437,8 @@ export class GatewayResolver {
     this.outputs.push({ kind: 'resolved', result })
   }
 }
+
+const NAME_SCRATCH = new Uint8Array(NAME_MAX_WIRE)
 
 function normalise(name: string): string {
   const n = name.toLowerCase()

@@ -186,6 +186,14 @@ describe('MISSION.md: the gateway resolves D itself and tells the outcomes apart
   })
 })
 
+test('a name that cannot be a DNS name (from a client message) is NXDOMAIN at once, never a throw', () => {
+  const g = core()
+  for (const bad of ['a..b', `${'x'.repeat(64)}.example`, 'caf\u00e9.example'])
+    expect(g.resolve(0, bad)).toMatchObject({ status: 'nxdomain', ttlS: 0 })
+  expect(g.pollTransmit()).toBeNull()
+  expect(g.drops['gw-bad-name']).toBe(3)
+})
+
 describe('cache', () => {
   function resolved(g: GatewayResolver, now: number, name: string, ttl: number): void {
     g.resolve(now, name)
