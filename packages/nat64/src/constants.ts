@@ -59,12 +59,13 @@ export const MTU_PLATEAUS = [65535, 32000, 17914, 8166, 4352, 2002, 1492, 1006, 
 // --- Implementation constants -------------------------------------------------
 
 /**
- * Bytes an IPv4 packet may grow by in place when translated to IPv6:
- * 40 - 20 for the header, + 8 when a Fragment header is added (RFC 7915 §4.1).
- * The caller leaves this much headroom before the packet; with less, the
- * translator moves the payload towards the end of the buffer if there is
- * tailroom there, else drops with `nat64-no-room`.
+ * Headroom to leave before an IPv4 packet for in-place translation to IPv6.
+ * An ordinary packet grows by 20 bytes (40 - 20), 28 when a Fragment header
+ * is added (RFC 7915 §4.1); with less, the payload is moved into the tailroom
+ * if there is some, else the drop is `nat64-no-room`. An ICMPv4 error grows
+ * by 40 (outer and quoted header), 48 with a quoted fragment; with less it is
+ * built in the result's scratch buffer (one copy of the quote) instead.
  */
-export const NAT64_HEADROOM = 28
+export const NAT64_HEADROOM = 48
 /** Size of the result's scratch buffer for ICMP errors (built and translated). */
 export const ERROR_BUF_LEN = 1536

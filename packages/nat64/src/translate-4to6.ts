@@ -276,7 +276,8 @@ export function translate4to6(
     const cOff = i * chunk
     const cLen = Math.min(payLen - cOff, chunk)
     const s = payOff + cOff
-    for (let k = 0; k < cLen; k++) fb[48 + k] = b[s + k]
+    // One native copy per extra fragment (the subarray view is the only allocation of this rare path).
+    fb.set(b.subarray(s, s + cLen), IPV6_HEADER_LEN + FRAGMENT_HEADER_LEN)
     writeIpv6(fb, 0, tos, FRAGMENT_HEADER_LEN + cLen, PROTO_FRAGMENT, ttl, addrs)
     writeFragmentHeader(fb, IPV6_HEADER_LEN, nh, fragOff + cOff, i < nFrag - 1 || mf, ident)
     const p = res.packets[i]
@@ -296,12 +297,18 @@ export function translate4to6(
 /**
  * RFC 7915 §4.3: an ICMPv4 error becomes an ICMPv6 error, its quoted IPv4
  * packet an IPv6 packet (header and transport checksum, not the payload),
- * the whole at most 1280 bytes. Written into `res.errorBuf`.
+ * the whole at most 1280 bytes.
+ *
+ * Zero-copy when the buffer has the headroom: the quoted payload stays where
+ * it is and the three new headers (40 + 8 + 40, +8 for a quoted fragment)
+ * are written in front of it, which needs 40..48 bytes before the packet
+ * (`NAT64_HEADROOM`). With less, the error is built in `res.errorBuf` (one
+ * native copy of the quote). Every field is read before the first write.
  */
 function translateIcmp4Error(
   b: Uint8Array,
-  _off: number,
-  _ihl: number,
+  off: number,
+  ihl: number,
   payOff: number,
   payLen: number,
   ttlIn: number,
@@ -347,6 +354,9 @@ function translateIcmp4Error(
   const qIsFrag = qMf || qFragOff !== 0
   const qSrc = q4.srcAddr
   const qDst = q4.dstAddr
+  const qTos = q4.tos
+  const qTtl = q4.ttl
+  const qIdent = q4.ident
   // Quoted transport bytes: what is there, but not the padding after the datagram's end.
   let qPay = qLen - qihl
   if (qTotal >= qihl && qTotal - qihl < qPay) qPay = qTotal - qihl
@@ -356,10 +366,13 @@ function translateIcmp4Error(
     return drop(res, 'nat64-icmp-error-in-error')
   }
 
-  if (!mapper.dst4to6(v4.dstAddr, addrs, 16)) return drop(res, 'nat64-dst-unmappable')
+  const src = v4.srcAddr
+  const dst = v4.dstAddr
+  const tos = v4.tos
+  if (!mapper.dst4to6(dst, addrs, 16)) return drop(res, 'nat64-dst-unmappable')
   // RFC 6791: a router's address that maps to nothing takes one from the pool.
-  if (!mapper.src4to6(v4.srcAddr, v4.dstAddr, addrs, 0)) {
-    if (o.pool6791 === null || !o.pool6791.pick6(v4.srcAddr, addrs, 0))
+  if (!mapper.src4to6(src, dst, addrs, 0)) {
+    if (o.pool6791 === null || !o.pool6791.pick6(src, addrs, 0))
       return drop(res, 'nat64-icmp-source-unmappable')
   }
   if (!mapper.src4to6(qSrc, qDst, qAddrs, 0) || !mapper.dst4to6(qDst, qAddrs, 16)) {
@@ -379,21 +392,54 @@ function translateIcmp4Error(
   } else if (t6 === 2) {
     rest = ptbMtu4to6(get16(b, payOff + 6), qTotal, o.mtu4, o.mtu6)
   }
+  // The quoted ICMP echo's new type, decided before anything is written.
+  let qm = -1
+  if (qProto === PROTO_ICMP && qFragOff === 0 && qPay >= 4) {
+    qm = icmp4to6(b[qPayOff], b[qPayOff + 1])
+    if (qm < 0) return drop(res, 'nat64-icmp-type-untranslatable')
+  }
 
-  const e = res.errorBuf
   const qh6 = qIsFrag ? IPV6_HEADER_LEN + FRAGMENT_HEADER_LEN : IPV6_HEADER_LEN
-  const innerOff = IPV6_HEADER_LEN + 8
-  const innerPayOff = innerOff + qh6
+  const hdrs = IPV6_HEADER_LEN + 8 + qh6
   // RFC 7915 §4.3: the result must fit 1280 bytes; the quote is cut, never the headers.
   let copy = qPay
-  if (copy > ICMPV6_ERROR_MAX_LEN - innerPayOff) copy = ICMPV6_ERROR_MAX_LEN - innerPayOff
+  if (copy > ICMPV6_ERROR_MAX_LEN - hdrs) copy = ICMPV6_ERROR_MAX_LEN - hdrs
   if (copy < 0) copy = 0
-  for (let k = 0; k < copy; k++) e[innerPayOff + k] = b[qPayOff + k]
+  // In place when there is headroom for the three headers, else in the result's scratch.
+  let e = b
+  let start = qPayOff - hdrs
+  if (start < 0) {
+    e = res.errorBuf
+    start = 0
+    e.set(b.subarray(qPayOff, qPayOff + copy), hdrs)
+  }
+  const innerOff = start + IPV6_HEADER_LEN + 8
+  const innerPayOff = start + hdrs
+  let total = hdrs + copy
+
+  // RFC 4884 §4.1/§5.1: ICMPv6 Destination Unreachable and Time Exceeded carry the length at byte 4
+  // in 64-bit words, the original datagram zero-padded to at least 128 bytes. Other types cannot
+  // carry an extension; it is dropped, as is one that would not fit in 1280 bytes or in the buffer.
+  // Moved first: the new headers may overwrite where it was.
+  let lengthWords = 0
+  if (extOff >= 0 && (t6 === 1 || t6 === 3)) {
+    let padded = (total - (innerOff - start) + 7) & ~7
+    if (padded < RFC4884_MIN_ORIGINAL_LEN) padded = RFC4884_MIN_ORIGINAL_LEN
+    const extDst = innerOff + padded
+    if (extDst - start + extLen <= ICMPV6_ERROR_MAX_LEN && extDst + extLen <= e.length) {
+      if (e === b) b.copyWithin(extDst, extOff, extOff + extLen)
+      else e.set(b.subarray(extOff, extOff + extLen), extDst)
+      e.fill(0, start + total, extDst)
+      total = extDst - start + extLen
+      lengthWords = padded >> 3
+    }
+  }
+
   const qNh = qProto === PROTO_ICMP ? PROTO_ICMPV6 : qProto
   let qPayloadLen = qTotal - qihl + (qIsFrag ? FRAGMENT_HEADER_LEN : 0)
   if (qPayloadLen < 0) qPayloadLen = 0
-  writeIpv6(e, innerOff, q4.tos, qPayloadLen & 0xffff, qIsFrag ? PROTO_FRAGMENT : qNh, q4.ttl, qAddrs)
-  if (qIsFrag) writeFragmentHeader(e, innerOff + IPV6_HEADER_LEN, qNh, qFragOff, qMf, q4.ident)
+  writeIpv6(e, innerOff, qTos, qPayloadLen & 0xffff, qIsFrag ? PROTO_FRAGMENT : qNh, qTtl, qAddrs)
+  if (qIsFrag) writeFragmentHeader(e, innerOff + IPV6_HEADER_LEN, qNh, qFragOff, qMf, qIdent)
 
   // The quoted transport checksum, incrementally (valid for the whole original even when cut short).
   if (qFragOff === 0) {
@@ -404,9 +450,7 @@ function translateIcmp4Error(
       const c = innerPayOff + UDP_CHECKSUM_OFF
       const old = get16(e, c)
       if (old !== 0) put16(e, c, udpChecksum(adjust(old, sumV4Addrs(qSrc, qDst), sum(qAddrs, 0, 32, 0))))
-    } else if (qProto === PROTO_ICMP && copy >= 4) {
-      const qm = icmp4to6(e[innerPayOff], e[innerPayOff + 1])
-      if (qm < 0) return drop(res, 'nat64-icmp-type-untranslatable')
+    } else if (qm >= 0) {
       const c = innerPayOff + ICMP_CHECKSUM_OFF
       const oldWord = (e[innerPayOff] << 8) | e[innerPayOff + 1]
       put16(
@@ -419,40 +463,26 @@ function translateIcmp4Error(
     }
   }
 
-  let total = innerPayOff + copy
-  // RFC 4884 §4.1/§5.1: ICMPv6 Destination Unreachable and Time Exceeded carry the length at byte 4
-  // in 64-bit words, the original datagram zero-padded to at least 128 bytes. Other types cannot
-  // carry an extension; it is dropped, as is one that would not fit in 1280 bytes.
-  let lengthWords = 0
-  if (extOff >= 0 && (t6 === 1 || t6 === 3)) {
-    const origLen = total - innerOff
-    let padded = (origLen + 7) & ~7
-    if (padded < RFC4884_MIN_ORIGINAL_LEN) padded = RFC4884_MIN_ORIGINAL_LEN
-    if (innerOff + padded + extLen <= ICMPV6_ERROR_MAX_LEN) {
-      for (let k = total; k < innerOff + padded; k++) e[k] = 0
-      for (let k = 0; k < extLen; k++) e[innerOff + padded + k] = b[extOff + k]
-      total = innerOff + padded + extLen
-      lengthWords = padded >> 3
-    }
-  }
-  e[40] = t6
-  e[41] = m & 0xff
-  e[42] = 0
-  e[43] = 0
+  const ic = start + IPV6_HEADER_LEN
+  e[ic] = t6
+  e[ic + 1] = m & 0xff
+  e[ic + 2] = 0
+  e[ic + 3] = 0
   if (t6 === 1 || t6 === 3) {
-    e[44] = lengthWords
-    e[45] = 0
-    e[46] = 0
-    e[47] = 0
+    e[ic + 4] = lengthWords
+    e[ic + 5] = 0
+    e[ic + 6] = 0
+    e[ic + 7] = 0
   } else {
-    put32(e, 44, rest)
+    put32(e, ic + 4, rest)
   }
-  writeIpv6(e, 0, v4.tos, total - IPV6_HEADER_LEN, PROTO_ICMPV6, ttl, addrs)
-  // RFC 4443 §2.3: full checksum over the new message (it is at most 1240 bytes).
-  put16(e, 42, finish(sum(e, 40, total - 40, pseudoV6(e, 8, 24, PROTO_ICMPV6, total - 40))))
+  writeIpv6(e, start, tos, total - IPV6_HEADER_LEN, PROTO_ICMPV6, ttl, addrs)
+  // RFC 4443 §2.3: full checksum over the new message (at most 1240 bytes).
+  const icmpLen = total - IPV6_HEADER_LEN
+  put16(e, ic + 2, finish(sum(e, ic, icmpLen, pseudoV6(addrs, 0, 16, PROTO_ICMPV6, icmpLen))))
   const p0 = res.packets[0]
   p0.buf = e
-  p0.off = 0
+  p0.off = start
   p0.len = total
   return translated(res, 1)
 }

@@ -238,7 +238,8 @@ export function translate6to4(
     const cOff = i * chunk
     const cLen = Math.min(upLen - cOff, chunk)
     const s = upOff + cOff
-    for (let k = 0; k < cLen; k++) fb[IPV4_HEADER_LEN + k] = b[s + k]
+    // One native copy per extra fragment (the subarray view is the only allocation of this rare path).
+    fb.set(b.subarray(s, s + cLen), IPV4_HEADER_LEN)
     writeIpv4(
       fb,
       0,
@@ -283,7 +284,12 @@ export function translate6to4(
 /**
  * RFC 7915 §5.3: an ICMPv6 error becomes an ICMPv4 error, its quoted IPv6
  * packet an IPv4 packet (header and transport checksum, not the payload),
- * the whole at most 576 bytes. Written into `res.errorBuf`.
+ * the whole at most 576 bytes.
+ *
+ * Always in place and zero-copy: the three new headers (20 + 8 + 20) are
+ * shorter than the old ones (40 + 8 + 40 at least), so they are written just
+ * before the quoted payload, which does not move. Every field is read before
+ * the first write.
  */
 function translateIcmp6Error(
   b: Uint8Array,
@@ -327,6 +333,10 @@ function translateIcmp6Error(
   if (qBad !== null && qBad !== 'ipv6-fragment') return drop(res, 'nat64-icmp-inner-malformed')
   const qFragOff = q6.fragmentOffset
   const qIsFrag = q6.fragmentHeaderOff >= 0
+  const qMf = q6.moreFragments
+  const qFragId = q6.fragmentId
+  const qTc = q6.trafficClass
+  const qHop = q6.hopLimit
   const qProto6 = q6.upperProtocol
   const qUp = q6.upperOff
   // Quoted upper-layer bytes present (not counting padding past the datagram's end).
@@ -361,26 +371,54 @@ function translateIcmp6Error(
     // RFC 7915 §5.2: Packet Too Big -> Fragmentation Needed with the IPv4 MTU (RFC 1191 §4: bytes 6-7).
     rest = ptbMtu6to4(get32(b, upOff + 4), o.mtu4, o.mtu6) & 0xffff
   }
+  // The quoted transport checksum's change, from the quoted IPv6 addresses, before they are overwritten.
+  const qOldAddrs = sum(b, qOff + 8, 32, 0)
+  let qm = -1
+  let qPseudo = 0
+  if (qProto6 === PROTO_ICMPV6 && qFragOff === 0 && qPay >= 4) {
+    qm = icmp6to4(b[qUp], b[qUp + 1])
+    if (qm < 0) return drop(res, 'nat64-icmp-type-untranslatable')
+    qPseudo = pseudoV6(b, qOff + 8, qOff + 24, PROTO_ICMPV6, qUpTotal > 0 ? qUpTotal : 0)
+  }
+  const tos = v6.trafficClass
 
-  const e = res.errorBuf
-  const innerOff = IPV4_HEADER_LEN + 8
-  const innerPayOff = innerOff + IPV4_HEADER_LEN
+  const hdrs = IPV4_HEADER_LEN + 8 + IPV4_HEADER_LEN
+  const start = qUp - hdrs
   let copy = qPay
-  if (copy > ICMPV4_ERROR_MAX_LEN - innerPayOff) copy = ICMPV4_ERROR_MAX_LEN - innerPayOff
-  for (let k = 0; k < copy; k++) e[innerPayOff + k] = b[qUp + k]
+  if (copy > ICMPV4_ERROR_MAX_LEN - hdrs) copy = ICMPV4_ERROR_MAX_LEN - hdrs
+  const innerOff = start + IPV4_HEADER_LEN + 8
+  const innerPayOff = qUp
+  let total = hdrs + copy
+
+  // RFC 4884 §4.1: ICMPv4 Destination Unreachable and Time Exceeded carry the length at byte 5
+  // in 32-bit words, the original datagram zero-padded to at least 128 bytes. Moved first.
+  let lengthWords = 0
+  if (extOff >= 0 && (t4 === 3 || t4 === 11) && !(t4 === 3 && c4 === 4)) {
+    let padded = (total - (innerOff - start) + 3) & ~3
+    if (padded < RFC4884_MIN_ORIGINAL_LEN) padded = RFC4884_MIN_ORIGINAL_LEN
+    const extDst = innerOff + padded
+    // The 128-byte minimum can push the extension up to 20 bytes past the packet's end: it needs that tailroom.
+    if (extDst - start + extLen <= ICMPV4_ERROR_MAX_LEN && extDst + extLen <= b.length) {
+      b.copyWithin(extDst, extOff, extOff + extLen)
+      b.fill(0, start + total, extDst)
+      total = extDst - start + extLen
+      lengthWords = padded >> 2
+    }
+  }
+
   const qProto4 = qProto6 === PROTO_ICMPV6 ? PROTO_ICMP : qProto6
-  const qTotal4 = (IPV4_HEADER_LEN + Math.max(qUpTotal, 0)) & 0xffff
+  const qTotal4 = (IPV4_HEADER_LEN + (qUpTotal > 0 ? qUpTotal : 0)) & 0xffff
   const qDf = !qIsFrag && qTotal4 > DF_THRESHOLD_V4
   writeIpv4(
-    e,
+    b,
     innerOff,
-    q6.trafficClass,
+    qTc,
     qTotal4,
-    qIsFrag ? q6.fragmentId & 0xffff : 0,
+    qIsFrag ? qFragId & 0xffff : 0,
     qDf,
-    q6.moreFragments,
+    qMf,
     qFragOff,
-    q6.hopLimit,
+    qHop,
     qProto4,
     qSrc,
     qDst,
@@ -389,49 +427,32 @@ function translateIcmp6Error(
   if (qFragOff === 0) {
     if (qProto6 === PROTO_TCP && copy >= TCP_CHECKSUM_OFF + 2) {
       const c = innerPayOff + TCP_CHECKSUM_OFF
-      put16(e, c, adjust(get16(e, c), sum(b, qOff + 8, 32, 0), sumV4Addrs(qSrc, qDst)))
+      put16(b, c, adjust(get16(b, c), qOldAddrs, sumV4Addrs(qSrc, qDst)))
     } else if (qProto6 === PROTO_UDP && copy >= 8) {
       const c = innerPayOff + UDP_CHECKSUM_OFF
-      const old = get16(e, c)
-      if (old !== 0) put16(e, c, udpChecksum(adjust(old, sum(b, qOff + 8, 32, 0), sumV4Addrs(qSrc, qDst))))
-    } else if (qProto6 === PROTO_ICMPV6 && copy >= 4) {
-      const qm = icmp6to4(e[innerPayOff], e[innerPayOff + 1])
-      if (qm < 0) return drop(res, 'nat64-icmp-type-untranslatable')
+      const old = get16(b, c)
+      if (old !== 0) put16(b, c, udpChecksum(adjust(old, qOldAddrs, sumV4Addrs(qSrc, qDst))))
+    } else if (qm >= 0) {
       const c = innerPayOff + ICMP_CHECKSUM_OFF
-      const oldWord = (e[innerPayOff] << 8) | e[innerPayOff + 1]
-      const pseudo = pseudoV6(b, qOff + 8, qOff + 24, PROTO_ICMPV6, Math.max(qUpTotal, 0))
-      put16(e, c, adjust(get16(e, c), oldWord + fold(pseudo), qm))
-      e[innerPayOff] = qm >> 8
-      e[innerPayOff + 1] = qm & 0xff
+      const oldWord = (b[innerPayOff] << 8) | b[innerPayOff + 1]
+      put16(b, c, adjust(get16(b, c), oldWord + fold(qPseudo), qm))
+      b[innerPayOff] = qm >> 8
+      b[innerPayOff + 1] = qm & 0xff
     }
   }
 
-  let total = innerPayOff + copy
-  // RFC 4884 §4.1: ICMPv4 Destination Unreachable and Time Exceeded carry the length at byte 5
-  // in 32-bit words, the original datagram zero-padded to at least 128 bytes.
-  let lengthWords = 0
-  if (extOff >= 0 && (t4 === 3 || t4 === 11) && !(t4 === 3 && c4 === 4)) {
-    const origLen = total - innerOff
-    let padded = (origLen + 3) & ~3
-    if (padded < RFC4884_MIN_ORIGINAL_LEN) padded = RFC4884_MIN_ORIGINAL_LEN
-    if (innerOff + padded + extLen <= ICMPV4_ERROR_MAX_LEN) {
-      for (let k = total; k < innerOff + padded; k++) e[k] = 0
-      for (let k = 0; k < extLen; k++) e[innerOff + padded + k] = b[extOff + k]
-      total = innerOff + padded + extLen
-      lengthWords = padded >> 2
-    }
-  }
-  e[20] = t4
-  e[21] = c4
-  e[22] = 0
-  e[23] = 0
-  put32(e, 24, rest)
-  if (lengthWords !== 0) e[25] = lengthWords
-  writeIpv4(e, 0, v6.trafficClass, total, nextIdent(res, false), false, false, 0, ttl, PROTO_ICMP, src, dst)
-  put16(e, 22, finish(sum(e, 20, total - 20, 0)))
+  const ic = start + IPV4_HEADER_LEN
+  b[ic] = t4
+  b[ic + 1] = c4
+  b[ic + 2] = 0
+  b[ic + 3] = 0
+  put32(b, ic + 4, rest)
+  if (lengthWords !== 0) b[ic + 5] = lengthWords
+  writeIpv4(b, start, tos, total, nextIdent(res, false), false, false, 0, ttl, PROTO_ICMP, src, dst)
+  put16(b, ic + 2, finish(sum(b, ic, total - IPV4_HEADER_LEN, 0)))
   const p0 = res.packets[0]
-  p0.buf = e
-  p0.off = 0
+  p0.buf = b
+  p0.off = start
   p0.len = total
   return translated(res, 1)
 }

@@ -204,7 +204,9 @@ describe('checksums after every translation', () => {
         fc.boolean(),
         addr4,
         fc.integer({ min: 8, max: 1500 }),
-        (s, t, v6side, router, cut) => {
+        fc.integer({ min: 0, max: 64 }),
+        fc.integer({ min: 0, max: 32 }),
+        (s, t, v6side, router, cut, headroom, tailroom) => {
           let err: Uint8Array
           if (v6side) {
             const inner = make6(s)
@@ -217,7 +219,8 @@ describe('checksums after every translation', () => {
             const quote = inner.subarray(0, Math.min(inner.length, 20 + cut))
             err = buildIcmp4({ src: router, dst: s.src, type, code, rest, payload: quote })
           }
-          const r = translate(place(err, 28), pool6, opts, res)
+          // Any headroom: in place with 40+ bytes, in the scratch buffer with less.
+          const r = translate(place(err, headroom, tailroom), pool6, opts, res)
           if (r.action === 'drop') return
           expect(r.action).toBe('translated')
           expect(r.packets[0].len).toBeLessThanOrEqual(v6side ? 576 : 1280)

@@ -260,7 +260,9 @@ function icmp4Error(type: number, code: number, rest: number, from = B4, quoteLe
 describe('RFC 7915 §4.3 ICMPv4 errors -> ICMPv6 errors', () => {
   test('RFC 7915 §4.3: port unreachable 3/3 -> 1/4; the quoted packet is translated, every checksum right', () => {
     const { orig, err } = icmp4Error(3, 3, 0)
-    const { r } = run(err)
+    // 48 bytes of headroom: translated in place, the quote not copied.
+    const { r, pb } = run(err, opts, pool6, 48)
+    expect(r.packets[0].buf).toBe(pb.buf)
     expect(r.action).toBe('translated')
     const o = bytesOf(r.packets[0])
     expect([o[40], o[41]]).toEqual([1, 4])
@@ -369,6 +371,7 @@ describe('RFC 7915 §4.3 ICMPv4 errors -> ICMPv6 errors', () => {
     const { err } = icmp4Error(3, 3, 0, B4, 1400)
     const { r } = run(err)
     expect(r.action).toBe('translated')
+    expect(r.packets[0].buf).toBe(res.errorBuf) // 28 bytes of headroom: built in the scratch buffer
     const o = bytesOf(r.packets[0])
     expect(o.length).toBe(1280)
     expect(u16(o, 4)).toBe(1240)
@@ -411,6 +414,10 @@ describe('RFC 7915 §4.3 ICMPv4 errors -> ICMPv6 errors', () => {
   test('RFC 4884: an extension after the original datagram is kept, with the length in 64-bit words', () => {
     const ext = new Uint8Array([0x20, 0, 0, 0, 0, 8, 1, 1, 0, 0, 0, 5]) // version 2 header + one object
     const { orig, err } = icmp4Error(11, 0, (32 << 16) >>> 0, B4, 40, ext) // 32 words = 128 bytes
+    for (const headroom of [28, 48]) {
+      const { r } = run(err, opts, pool6, headroom)
+      expect(hex(bytesOf(r.packets[0]))).toBe(hex(bytesOf(run(err, opts, pool6, 28).r.packets[0])))
+    }
     const { r } = run(err)
     const o = bytesOf(r.packets[0])
     expect(o[44]).toBe(128 / 8) // 40+8+68 = 108 -> padded to 128
@@ -441,13 +448,13 @@ describe('RFC 7915 §4.4 errors the translator sends', () => {
     const p = buildUdp4({ src: A4, dst: v4('8.8.8.8'), srcPort: 1, dstPort: 2, payload: payload(4) })
     const { r } = run(p, opts, pair)
     expect(r.reason).toBe('nat64-untranslatable-v4')
-    expect([r.packets[0].buf[20], r.packets[0].buf[21]]).toEqual([3, 13])
+    expect([bytesOf(r.packets[0])[20], bytesOf(r.packets[0])[21]]).toEqual([3, 13])
     expect(run(p, nat64Options({ errorOnUntranslatable: false }), pair).r.reason).toBe('nat64-dst-unmappable')
   })
   test('RFC 7915 §4.4: the error comes from errorSource4 when configured', () => {
     const p = buildUdp4({ src: A4, dst: B4, ttl: 1, srcPort: 1, dstPort: 2 })
     const { r } = run(p, nat64Options({ decrementTtl: true, errorSource4: '192.0.2.254' }))
-    expect(u32(r.packets[0].buf, 12)).toBe(v4('192.0.2.254'))
+    expect(u32(bytesOf(r.packets[0]), 12)).toBe(v4('192.0.2.254'))
   })
 })
 

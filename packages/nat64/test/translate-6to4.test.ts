@@ -145,7 +145,7 @@ describe('RFC 7915 §5.1 IPv6 header -> IPv4 header', () => {
     expect(e.length).toBe(1280)
     expect(allFailures(r.packets[0])).toEqual([])
     const low = run(p, nat64Options({ mtu4: 1000 })).r
-    expect(u32(low.packets[0].buf, 44)).toBe(1280)
+    expect(u32(bytesOf(low.packets[0]), 44)).toBe(1280)
   })
 
   test('RFC 7915 §5.1: an IPv6 fragment larger than the IPv4 MTU is fragmented further in IPv4', () => {
@@ -277,12 +277,12 @@ describe('RFC 7915 §5.3 ICMPv6 errors -> ICMPv4 errors', () => {
   })
 
   test('RFC 7915 §5.2: Packet Too Big -> Fragmentation Needed with min(MTU - 20, mtu4, mtu6 - 20)', () => {
-    const mtuOf = (adv: number, o = opts) => u16(run(icmp6Error(2, 0, adv).err, o).r.packets[0].buf, 26)
+    const mtuOf = (adv: number, o = opts) => u16(bytesOf(run(icmp6Error(2, 0, adv).err, o).r.packets[0]), 26)
     expect(mtuOf(1400)).toBe(1380)
     expect(mtuOf(1500, nat64Options({ mtu4: 1400 }))).toBe(1400)
     expect(mtuOf(9000, nat64Options({ mtu6: 1500 }))).toBe(1480)
     const { r } = run(icmp6Error(2, 0, 1400).err)
-    expect([r.packets[0].buf[20], r.packets[0].buf[21]]).toEqual([3, 4])
+    expect([bytesOf(r.packets[0])[20], bytesOf(r.packets[0])[21]]).toEqual([3, 4])
   })
 
   test('RFC 7915 §5.2 Figure 6: Parameter Problem pointers remapped; untranslatable ones dropped', () => {
@@ -304,7 +304,7 @@ describe('RFC 7915 §5.3 ICMPv6 errors -> ICMPv4 errors', () => {
     for (const [p6, p4] of cases) {
       const { r } = run(icmp6Error(4, 0, p6).err)
       if (p4 === null) expect(r.reason).toBe('nat64-icmp-pointer-untranslatable')
-      else expect(r.packets[0].buf[24]).toBe(p4)
+      else expect(bytesOf(r.packets[0])[24]).toBe(p4)
     }
   })
 
@@ -322,7 +322,7 @@ describe('RFC 7915 §5.3 ICMPv6 errors -> ICMPv4 errors', () => {
     expect(run(err).r.reason).toBe('nat64-icmp-source-unmappable')
     const { r } = run(err, nat64Options({ pool6791: new Rfc6791Pool('203.0.113.0/28') }))
     expect(r.action).toBe('translated')
-    expect((u32(r.packets[0].buf, 12) & 0xfffffff0) >>> 0).toBe(v4('203.0.113.0'))
+    expect((u32(bytesOf(r.packets[0]), 12) & 0xfffffff0) >>> 0).toBe(v4('203.0.113.0'))
     expect(allFailures(r.packets[0])).toEqual([])
   })
 
@@ -349,10 +349,15 @@ describe('RFC 7915 §5.3 ICMPv6 errors -> ICMPv4 errors', () => {
     body.set(orig)
     body.set(ext, 128)
     const err = buildIcmp6({ src: B6, dst: A6, type: 3, code: 0, rest: (16 << 24) >>> 0, payload: body })
-    const o = bytesOf(run(err).r.packets[0])
+    const o = bytesOf(translate(place(err, 0, 20), pool6, opts, res).packets[0])
     expect(o[25]).toBe(128 / 4)
-    expect(o.slice(28 + 128)).toEqual(ext)
+    expect(hex(o.slice(28 + 128))).toBe(hex(ext))
     expect(allFailures({ buf: o, off: 0, len: o.length })).toEqual([])
+    // Without the 20 bytes of tailroom the padding needs, the extension is left out (length 0), the rest intact.
+    const cut = bytesOf(run(err).r.packets[0])
+    expect(cut[25]).toBe(0)
+    expect(cut.length).toBe(28 + 20 + 48)
+    expect(allFailures({ buf: cut, off: 0, len: cut.length })).toEqual([])
   })
 })
 
@@ -362,11 +367,11 @@ describe('RFC 7915 §5.4 errors the translator sends', () => {
     const badSrc = buildUdp6({ src: v6('2001:db8::99'), dst: B6, srcPort: 1, dstPort: 2 })
     const r1 = run(badSrc, opts, pair).r
     expect(r1.reason).toBe('nat64-src-untranslatable')
-    expect([r1.packets[0].buf[40], r1.packets[0].buf[41]]).toEqual([1, 5])
+    expect([bytesOf(r1.packets[0])[40], bytesOf(r1.packets[0])[41]]).toEqual([1, 5])
     const badDst = buildUdp6({ src: A6, dst: v6('2001:db8::99'), srcPort: 1, dstPort: 2 })
     const r2 = run(badDst, opts, pair).r
     expect(r2.reason).toBe('nat64-dst-untranslatable')
-    expect([r2.packets[0].buf[40], r2.packets[0].buf[41]]).toEqual([1, 0])
+    expect([bytesOf(r2.packets[0])[40], bytesOf(r2.packets[0])[41]]).toEqual([1, 0])
     expect(run(badDst, nat64Options({ errorOnUntranslatable: false }), pair).r.reason).toBe(
       'nat64-dst-unmappable',
     )
