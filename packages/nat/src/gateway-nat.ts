@@ -233,7 +233,9 @@ export class GatewayNat {
   /**
    * A packet from client `clientId` (already decrypted; `pkt` reset without error). On
    * 'forward' to a DNS resource of the same family the packet was rewritten in place
-   * (destination → real IP, source port/echo id → the session's). See `OutboundVerdict`.
+   * (destination → real IP, source port/echo id → the session's). On 'translate' only the
+   * source port/echo id was rewritten: NAT64/46 maps the addresses (client tunnel IPs ↔
+   * each other, proxy IP ↔ `result.dst*`). See `OutboundVerdict`.
    */
   handleOutbound(
     now: number,
@@ -245,9 +247,12 @@ export class GatewayNat {
     readView(pkt, f)
     const v = this.handleOutboundFlow(now, clientId, f, icmpUnreachableInsteadOfNat64)
     const r = this.result
-    if (v === 'forward' && r.nat) {
-      if (r.family === 4) pkt.setDst4(r.dst4)
-      else pkt.setDst6(r.dst6, 0)
+    if (r.nat) {
+      // 'forward': the whole rewrite. 'translate': the port only; NAT64/46 maps the addresses.
+      if (v === 'forward') {
+        if (r.family === 4) pkt.setDst4(r.dst4)
+        else pkt.setDst6(r.dst6, 0)
+      }
       if (f.icmpType >= 0) pkt.setEchoId(r.srcPort)
       else if (r.srcPort !== f.srcPort) pkt.setSrcPort(r.srcPort)
     }
@@ -257,7 +262,8 @@ export class GatewayNat {
   /**
    * A packet read from the TUN device (towards a client). On 'forward' from a DNS
    * resource of the same family the packet was rewritten in place (source → proxy IP,
-   * destination port/echo id → the client's). On 'icmp-error' the error was routed by its
+   * destination port/echo id → the client's). On 'translate' only the destination port/echo
+   * id was rewritten: NAT46/64 maps the addresses. On 'icmp-error' the error was routed by its
    * quoted packet: rewrite it with icmp-errors per `result` (and hand it to NAT64 first
    * when `result.translate`). See `InboundVerdict`.
    */
@@ -272,9 +278,12 @@ export class GatewayNat {
     }
     const v = this.handleInboundFlow(now, f)
     const r = this.result
-    if (v === 'forward' && r.nat) {
-      if (r.family === 4) pkt.setSrc4(r.src4)
-      else pkt.setSrc6(r.src6, 0)
+    if (r.nat) {
+      // 'forward': the whole rewrite. 'translate': the port only; NAT46/64 maps the addresses.
+      if (v === 'forward') {
+        if (r.family === 4) pkt.setSrc4(r.src4)
+        else pkt.setSrc6(r.src6, 0)
+      }
       if (f.icmpType >= 0) pkt.setEchoId(r.dstPort)
       else if (r.dstPort !== f.dstPort) pkt.setDstPort(r.dstPort)
     }

@@ -33,8 +33,9 @@ export type NatDropReason = (typeof NAT_DROP_REASONS)[number]
  *   family the packet was rewritten in place (destination → real IP, source port →
  *   the session's port); CIDR and Internet resources pass unchanged.
  * - `'translate'`: the proxy IP's family differs from the real IP's and the flag is
- *   off: hand the packet to NAT64/46 with the addresses and ports in the result
- *   (`NatResult`); the packet itself is untouched.
+ *   off: hand the packet to NAT64/46 with the addresses in the result (`NatResult`).
+ *   `handleOutbound` already rewrote the source port/echo id in place (the translator
+ *   keeps ports); the addresses are left to the translator.
  * - `'unreachable'`: answer the client with ICMP Destination Unreachable quoting the
  *   packet: IPv4 type 3 code 0 (network unreachable), IPv6 type 1 code 3 (address
  *   unreachable) (MISSION.md, the `icmp-unreachable-instead-of-nat64` change).
@@ -52,8 +53,9 @@ export type OutboundVerdict = OutboundAction | NatDropReason
  *   same-family session were rewritten in place (source → proxy IP, destination
  *   port → the client's original port); replies from CIDR/Internet resources pass
  *   unchanged.
- * - `'translate'`: the session crossed families: hand the packet to NAT64/46 with
- *   the addresses and ports in the result.
+ * - `'translate'`: the session crossed families: hand the packet to NAT46/64 with
+ *   the addresses in the result; `handleInbound` already rewrote the destination
+ *   port/echo id in place.
  * - `'icmp-error'`: an ICMP error: parse its quoted packet (icmp-errors) and call
  *   `handleInboundIcmpError` with the quote's tuple; it is routed by that.
  * - a `NatDropReason`: drop (already counted).

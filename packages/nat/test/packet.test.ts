@@ -153,13 +153,47 @@ describe('in-place rewrite (same family)', () => {
 })
 
 describe('packets left for NAT64 and ICMP answers are not touched', () => {
-  test('translate: the IPv6 packet is unchanged, the IPv4 tuple is in result', () => {
+  test('translate: only the port is rewritten (addresses are NAT64’s), the IPv4 tuple is in result', () => {
+    const nat = setup()
+    // Occupy port 1234 towards REAL4 from an IPv4 proxy, so the NAT64 session moves to 1235.
+    nat.handleOutbound(
+      0,
+      A.id,
+      parse(buildTcp4({ src: v4(A.ipv4), dst: v4(PROXIES_1[0]), srcPort: 1234, dstPort: 443 })),
+      false,
+    )
+    const bytes = buildTcp6({ src: v6(A.ipv6), dst: v6(PROXIES_2[4]), srcPort: 1234, dstPort: 443, payload })
+    expect(nat.handleOutbound(1, A.id, parse(bytes), false)).toBe('translate')
+    const q = parse(bytes)
+    expect(q.verifyChecksums()).toBeNull()
+    expect([ipv6ToText(q.buf, q.srcAddrOff), ipv6ToText(q.buf, q.dstAddrOff), q.srcPort]).toEqual([
+      A.ipv6,
+      PROXIES_2[4],
+      1235,
+    ])
+    expect([nat.result.family, nat.result.src4, nat.result.dst4, nat.result.srcPort]).toEqual([
+      4,
+      v4(A.ipv4),
+      v4(REAL4),
+      1235,
+    ])
+    // The IPv4 reply (after NAT64 the flow is IPv4 towards REAL4): only its destination port goes back.
+    const reply = buildTcp4({ src: v4(REAL4), dst: v4(A.ipv4), srcPort: 443, dstPort: 1235, payload })
+    expect(nat.handleInbound(2, parse(reply))).toBe('translate')
+    const r = parse(reply)
+    expect(r.verifyChecksums()).toBeNull()
+    expect([r.src4, r.dst4, r.dstPort]).toEqual([v4(REAL4), v4(A.ipv4), 1234])
+    expect([nat.result.family, ipv6ToText(nat.result.src6), ipv6ToText(nat.result.dst6)]).toEqual([
+      6,
+      PROXIES_2[4],
+      A.ipv6,
+    ])
+  })
+
+  test('unreachable (flag on) leaves the packet untouched', () => {
     const nat = setup()
     const bytes = buildTcp6({ src: v6(A.ipv6), dst: v6(PROXIES_2[4]), srcPort: 1234, dstPort: 443 })
     const before = bytes.slice()
-    expect(nat.handleOutbound(0, A.id, parse(bytes), false)).toBe('translate')
-    expect(bytes).toEqual(before)
-    expect([nat.result.family, nat.result.dst4, nat.result.src4]).toEqual([4, v4(REAL4), v4(A.ipv4)])
     expect(nat.handleOutbound(0, A.id, parse(bytes), true)).toBe('unreachable')
     expect(bytes).toEqual(before)
   })
