@@ -173,9 +173,11 @@ export function buildIcmpv4Error(
   out[o + 1] = (pkt[off + 1] & 0x1c) | 0xc0
   out[o + 2] = total >> 8
   out[o + 3] = total & 0xff
-  out[o + 4] = 0 // identification: the error is at most 576 bytes and never needs fragmenting
+  // RFC 6864 §4.2: an atomic datagram (DF set, never fragmented: an error is at most 576 bytes) may carry
+  // any identification, so 0 needs no per-destination counter.
+  out[o + 4] = 0
   out[o + 5] = 0
-  out[o + 6] = 0
+  out[o + 6] = 0x40
   out[o + 7] = 0
   out[o + 8] = spec.ttl ?? DEFAULT_TTL
   out[o + 9] = PROTO_ICMP

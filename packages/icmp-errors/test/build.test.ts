@@ -59,6 +59,11 @@ describe('ICMPv4 errors (RFC 792, RFC 1812 §4.3.2)', () => {
     expect(icmpv4Ok(out)).toBe(true)
   })
 
+  test('RFC 6864 §4.2: the error is an atomic datagram (DF set, offset 0, identification 0)', () => {
+    asLen(buildV4NetUnreachable(pkt, 0, pkt.length, GW4, out, 0))
+    expect([out[4], out[5], out[6], out[7]]).toEqual([0, 0, 0x40, 0])
+  })
+
   test('RFC 1812 §4.3.2.5: precedence 6 (internetwork control), TOS bits of the offending packet', () => {
     asLen(buildV4NetUnreachable(pkt, 0, pkt.length, GW4, out, 0))
     expect(out[1] & 0xe0).toBe(0xc0)
