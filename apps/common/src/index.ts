@@ -17,6 +17,13 @@ export {
   resourceSchema,
   wireguardKey,
 } from './access.ts'
+export {
+  type ClientConfig,
+  clientConfigSchema,
+  featureFlagsConfigSchema,
+  logConfigSchema,
+  metricsConfigSchema,
+} from './app-config.ts'
 export { ConfigError, type ConfigSources, loadConfig, splitFlags } from './config.ts'
 export { createLogger, type LogFields, type Logger, type LoggerOptions, type Severity } from './log.ts'
 export { MetricsRegistry, type Sample, serveMetrics } from './metrics.ts'

@@ -2,9 +2,12 @@ import {
   cidrText,
   duplicateIds,
   endpointText,
+  featureFlagsConfigSchema,
   ipText,
   ipv4Text,
   ipv6Text,
+  logConfigSchema,
+  metricsConfigSchema,
   resourceSchema,
   wireguardKey,
 } from '@gatehouse/app-common'
@@ -49,24 +52,9 @@ export const gatewayConfigSchema = z
       .prefault({}),
     /** Resolvers for resource names; empty = the host's /etc/resolv.conf. */
     upstreamDns: z.array(ipText).default([]),
-    featureFlags: z
-      .object({
-        url: z.url().optional(),
-        apiKey: z.string().optional(),
-        distinctId: z.string().optional(),
-        intervalSeconds: z.number().positive().default(300),
-        graceSeconds: z.number().nonnegative().default(900),
-        timeoutMs: z.number().int().positive().default(5000),
-      })
-      .prefault({}),
-    log: z
-      .object({
-        dir: z.string().optional(),
-        console: z.enum(['human', 'json', 'none']).default('human'),
-        level: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
-      })
-      .prefault({}),
-    metrics: z.object({ listen: endpointText.optional() }).prefault({}),
+    featureFlags: featureFlagsConfigSchema,
+    log: logConfigSchema,
+    metrics: metricsConfigSchema,
     resources: z.array(resourceSchema).default([]),
     clients: z.array(clientSchema).default([]),
   })
