@@ -88,6 +88,12 @@ describe('kernel delivers ICMPv4 errors built here (RFC 792, RFC 1122 §4.1.3.3)
   test.skipIf(!ROOT)('ping prints "Destination Net Unreachable" for 3/0', () => {
     expect(inNs('ping', '-c', '1', '-W', '2', '10.77.0.10')).toContain('Destination Net Unreachable')
   })
+  test.skipIf(!ROOT)('11/0 time exceeded: UDP gets EHOSTUNREACH', () => {
+    expect(client('udp', '10.77.0.65')).toBe('EHOSTUNREACH')
+  })
+  test.skipIf(!ROOT)('12/0 parameter problem: UDP gets EPROTO', () => {
+    expect(client('udp', '10.77.0.66')).toBe('EPROTO')
+  })
   test.skipIf(!ROOT)('RFC 1191: 3/4 fragmentation needed lowers the path MTU to the next-hop MTU', () => {
     expect(client('big', '10.77.0.14', 9999, 1400)).toBe('1200')
     expect(inNs('ip', 'route', 'get', '10.77.0.14')).toMatch(/mtu 1200/)
