@@ -139,11 +139,16 @@ const HEX = '0123456789abcdef'
  * must point strictly before the start of the labels it was found in, so each jump moves
  * backwards and the walk ends. Length protection: at most 255 bytes uncompressed (RFC 1035 §3.1).
  */
+/** Scratch for rendering a name: at most 255 bytes, each at most 4 characters (`\\DDD`). */
+const NAME_TEXT = new Uint8Array(NAME_MAX_WIRE * 4)
+const LATIN1 = new TextDecoder('latin1')
+
 function walkName(buf: Uint8Array, base: number, end: number, pos: number, view: MessageView | null): number {
   let segStart = pos
   let after = -1
   let wireLen = 0
-  let text = ''
+  let t = 0
+  const text = NAME_TEXT
   for (;;) {
     if (base + pos >= end) return -1
     const len = buf[base + pos]
@@ -167,14 +172,25 @@ function walkName(buf: Uint8Array, base: number, end: number, pos: number, view:
     wireLen += len + 1
     if (wireLen + 1 > NAME_MAX_WIRE) return -4
     if (view !== null) {
-      view.qnameWire.set(buf.subarray(base + pos, base + pos + 1 + len), wireLen - len - 1)
-      if (text.length > 0) text += '.'
+      const w = view.qnameWire
+      let o = wireLen - len - 1
+      w[o++] = len
+      if (t > 0) text[t++] = 0x2e
       for (let i = base + pos + 1, e = i + len; i < e; i++) {
         let c = buf[i]
+        w[o++] = c
         if (c >= 0x41 && c <= 0x5a) c |= 0x20
-        if (c === 0x2e || c === 0x5c) text += `\\${String.fromCharCode(c)}`
-        else if (c > 0x20 && c < 0x7f) text += String.fromCharCode(c)
-        else text += `\\${Math.floor(c / 100)}${Math.floor(c / 10) % 10}${c % 10}`
+        if (c > 0x20 && c < 0x7f && c !== 0x2e && c !== 0x5c) text[t++] = c
+        else if (c === 0x2e || c === 0x5c) {
+          // RFC 1035 §5.1 presentation escapes: `\.` and `\\` for a dot or backslash inside a label
+          text[t++] = 0x5c
+          text[t++] = c
+        } else {
+          text[t++] = 0x5c
+          text[t++] = 0x30 + Math.floor(c / 100)
+          text[t++] = 0x30 + (Math.floor(c / 10) % 10)
+          text[t++] = 0x30 + (c % 10)
+        }
       }
     }
     pos += 1 + len
@@ -182,7 +198,7 @@ function walkName(buf: Uint8Array, base: number, end: number, pos: number, view:
   if (view !== null) {
     view.qnameWire[wireLen - 1] = 0
     view.qnameWireLen = wireLen
-    view.qname = text.length === 0 ? '.' : text
+    view.qname = t === 0 ? '.' : LATIN1.decode(text.subarray(0, t))
   }
   return after
 }
