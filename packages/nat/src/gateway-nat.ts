@@ -44,7 +44,12 @@ import {
   type OutboundAction,
   type OutboundVerdict,
 } from './reasons.ts'
-import { CREATE_PORTS_EXHAUSTED, type SessionCounters, SessionTable } from './sessions.ts'
+import {
+  CREATE_CLIENT_LIMIT,
+  CREATE_PORTS_EXHAUSTED,
+  type SessionCounters,
+  SessionTable,
+} from './sessions.ts'
 
 /**
  * The fields of `@gatehouse/ip-packet`'s `IpPacket` that the NAT reads and the
@@ -102,6 +107,11 @@ export interface GatewayNatOptions {
   maxSessions?: number
   /** How long an ended session's tuple is remembered (default `EXPIRED_MEMORY_MS`). */
   expiredMemoryMs?: number
+  /**
+   * Live sessions one client may hold (default 16 384), so one client cannot fill the table for all,
+   * nor exhaust the port space towards one real IP (which would make each new session search 65 535 ports).
+   */
+  maxSessionsPerClient?: number
 }
 
 /** Counters of the session table, by protocol. */
@@ -163,6 +173,7 @@ export class GatewayNat {
       opts.maxSessions ?? 1 << 20,
       seed,
       opts.expiredMemoryMs,
+      opts.maxSessionsPerClient ?? 16_384,
     )
   }
 
@@ -347,7 +358,15 @@ export class GatewayNat {
     }
     if (s < 0) {
       s = t.create(now, clientId, cls, f.srcPort, fam, f.dst, 0, realFam, map.real, 0, map.resource)
-      if (s < 0) return this.drop(s === CREATE_PORTS_EXHAUSTED ? 'nat-ports-exhausted' : 'nat-table-full')
+      if (s < 0) {
+        return this.drop(
+          s === CREATE_PORTS_EXHAUSTED
+            ? 'nat-ports-exhausted'
+            : s === CREATE_CLIENT_LIMIT
+              ? 'nat-client-limit'
+              : 'nat-table-full',
+        )
+      }
     }
     const port = t.outsidePort(s)
     t.touch(now, s, false, cls === CLASS_TCP ? f.tcpFlags : 0)
@@ -485,6 +504,11 @@ export class GatewayNat {
       rst: k.rst,
       remembered: k.remembered,
     }
+  }
+
+  /** Live sessions client `clientId` holds (against `maxSessionsPerClient`). */
+  sessionsOf(clientId: number): number {
+    return this.table.liveOf(clientId)
   }
 
   /** Bytes held by the session table's typed arrays (for the memory report). */

@@ -16,6 +16,8 @@ export const NAT_DROP_REASONS = [
   'nat-ports-exhausted',
   /** The session table reached `maxSessions`. */
   'nat-table-full',
+  /** The client holds `maxSessionsPerClient` live sessions already. */
+  'nat-client-limit',
   /** Inbound whose destination is no client's tunnel IP. */
   'nat-not-a-client',
   /** Inbound (or an ICMP error's quote) matching no session and no CIDR/Internet resource of the client. */

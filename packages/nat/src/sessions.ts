@@ -48,6 +48,7 @@ const REMEMBERED = 16
 /** `create` failure codes (negative, so a slot number is always ≥ 0). */
 export const CREATE_PORTS_EXHAUSTED = -1
 export const CREATE_TABLE_FULL = -2
+export const CREATE_CLIENT_LIMIT = -3
 
 function key(family: number, cls: number, port: number): number {
   return (family << 24) | (cls << 16) | port
@@ -93,7 +94,10 @@ export class SessionTable {
   private readonly inside: TupleIndex
   private readonly outside: TupleIndex
   private readonly maxSlots: number
+  private readonly maxPerClient: number
   private readonly memoryMs: number
+  /** Live sessions per client (for the per-client limit). */
+  private readonly liveByClient = new Map<number, number>()
 
   readonly counters: SessionCounters = {
     live: [0, 0, 0],
@@ -108,13 +112,21 @@ export class SessionTable {
    * @param maxSlots live sessions plus remembered tuples never exceed this.
    * @param seed hash seed for the indexes.
    * @param memoryMs how long an ended session's tuple is remembered.
+   * @param maxPerClient live sessions one client may hold.
    */
-  constructor(initialCapacity: number, maxSlots: number, seed: number, memoryMs = EXPIRED_MEMORY_MS) {
+  constructor(
+    initialCapacity: number,
+    maxSlots: number,
+    seed: number,
+    memoryMs = EXPIRED_MEMORY_MS,
+    maxPerClient = maxSlots,
+  ) {
     this.maxSlots = maxSlots
+    this.maxPerClient = maxPerClient
     this.memoryMs = memoryMs
     this.inside = new TupleIndex(initialCapacity * 2, seed)
     this.outside = new TupleIndex(initialCapacity * 2, seed ^ 0x5bd1e995)
-    this.grow(Math.max(16, Math.min(initialCapacity, maxSlots)))
+    this.grow(Math.max(1, Math.min(Math.max(16, initialCapacity), maxSlots)))
   }
 
   /** Slots in use: live sessions plus remembered tuples. */
@@ -270,6 +282,8 @@ export class SessionTable {
     realOff: number,
     resource: number,
   ): number {
+    const held = this.liveByClient.get(client) ?? 0
+    if (held >= this.maxPerClient) return CREATE_CLIENT_LIMIT
     const r0 = real[realOff]
     const r1 = real[realOff + 1]
     const r2 = real[realOff + 2]
@@ -328,6 +342,7 @@ export class SessionTable {
     this.outside.set(r0, r1, r2, r3, client, key(realFamily, cls, found), slot)
     this.counters.live[cls]++
     this.counters.created[cls]++
+    this.liveByClient.set(client, held + 1)
     return slot
   }
 
@@ -378,7 +393,7 @@ export class SessionTable {
       key(this.proxyFam[slot], this.cls[slot], this.inPort[slot]),
     )
     this.state[slot] = (st & ~LIVE) | REMEMBERED
-    this.counters.live[this.cls[slot]]--
+    this.liveDown(slot)
     this.counters.remembered++
     const d = now + this.memoryMs
     this.deadline[slot] = d
@@ -401,7 +416,7 @@ export class SessionTable {
         this.client[slot],
         key(this.proxyFam[slot], this.cls[slot], this.inPort[slot]),
       )
-      this.counters.live[this.cls[slot]]--
+      this.liveDown(slot)
     } else {
       this.counters.remembered--
     }
@@ -418,11 +433,23 @@ export class SessionTable {
     this.free[this.freeTop++] = slot
   }
 
+  private liveDown(slot: number): void {
+    this.counters.live[this.cls[slot]]--
+    const c = this.client[slot]
+    this.liveByClient.set(c, (this.liveByClient.get(c) ?? 1) - 1)
+  }
+
+  /** Live sessions held by a client. */
+  liveOf(client: number): number {
+    return this.liveByClient.get(client) ?? 0
+  }
+
   /** Remove every session and remembered tuple of a client (it left). Control path: O(slots). */
   removeClient(client: number): void {
     for (let s = 0; s < this.cap; s++) {
       if (this.state[s] !== 0 && this.client[s] === client) this.release(s)
     }
+    this.liveByClient.delete(client)
   }
 
   // ---- time ------------------------------------------------------------------------------
