@@ -13,6 +13,7 @@ import {
   scanMessage,
   TYPE,
 } from '../src/wire.ts'
+import { fuzzRuns } from './helpers.ts'
 
 const U1 = parseUpstream('192.0.2.1')!
 const U2 = parseUpstream('192.0.2.2:5353')!
@@ -287,7 +288,7 @@ describe('forwarding queries resolved at the site (SRV, TXT)', () => {
         if (o !== null && o.kind === 'resolved') expect(o.result.ipv4.length + o.result.ipv6.length).toBe(0)
         for (const k of GATEWAY_DROPS) expect(Number.isInteger(g.drops[k])).toBe(true)
       }),
-      { numRuns: 200 },
+      { numRuns: fuzzRuns(200) },
     )
   })
 })

@@ -29,3 +29,9 @@ export const arbQuery = (): fc.Arbitrary<Uint8Array> =>
         ...(edns ? { ednsUdpSize: 1232 } : {}),
       }),
     )
+
+/** Runs for the hostile-input properties: modest by default, `FUZZ_RUNS=1e7 bun run fuzz` for the full budget. */
+export function fuzzRuns(modest: number): number {
+  const n = Number(process.env.FUZZ_RUNS ?? Number.NaN)
+  return Number.isFinite(n) && n > 0 ? n : modest
+}

@@ -23,7 +23,7 @@ import {
   writeFormErr,
   writePtrAnswer,
 } from '../src/wire.ts'
-import { arbName, arbQuery, hex } from './helpers.ts'
+import { arbName, arbQuery, fuzzRuns, hex } from './helpers.ts'
 
 // `dig @127.0.0.1 App.Example.com A` as sent by dig 9.18 (captured with tcpdump -X; the cookie
 // option is removed and the OPT RDLENGTH set to 0): id 0x1d2e, RD + AD, one question, one OPT
@@ -147,7 +147,7 @@ describe('RFC 1035 §4.1 message scan', () => {
         const d = decodeMessage(bytes)
         expect(typeof d === 'object' || WIRE_DROPS.includes(d)).toBe(true)
       }),
-      { numRuns: 500 },
+      { numRuns: fuzzRuns(500) },
     )
   })
 
@@ -167,7 +167,7 @@ describe('RFC 1035 §4.1 message scan', () => {
           expect(typeof d === 'object' || WIRE_DROPS.includes(d)).toBe(true)
         },
       ),
-      { numRuns: 500 },
+      { numRuns: fuzzRuns(500) },
     )
   })
 })
