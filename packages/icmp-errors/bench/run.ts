@@ -6,7 +6,7 @@
 import { memoryUsage } from 'bun:jsc'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { run } from 'mitata'
-import { build4, build6, rewrite4, rewrite6 } from './icmp.bench.ts'
+import { build4, build6, build6Ring, rewrite4, rewrite6 } from './icmp.bench.ts'
 
 const { context, benchmarks } = await run()
 
@@ -31,6 +31,7 @@ function bytesPerCall(f: () => unknown, n = 200_000): number {
 const heap = {
   control_one_object: bytesPerCall(() => ({ x: 1 })),
   build6: bytesPerCall(build6),
+  build6_ring_of_4_buffers: bytesPerCall(build6Ring),
   build4: bytesPerCall(build4),
   rewrite4: bytesPerCall(rewrite4),
   rewrite6: bytesPerCall(rewrite6),

@@ -24,8 +24,23 @@ import { fold, sum } from '@gatehouse/ip-packet'
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
 
-// One cache entry per side, keyed first by the Uint8Array (identity: cheap), then by its ArrayBuffer
-// (`.buffer` is a native getter, a quarter of a build's time when read per call).
+// Word views of recently used ArrayBuffers: a table of VIEW_CACHE entries (round-robin replacement), and
+// in front of it the last Uint8Array seen on each side (an identity check, cheaper than the native
+// `.buffer` getter). A pool carved from a few ArrayBuffers never misses; a miss costs one Int32Array.
+const VIEW_CACHE = 8
+const cacheKeys: (ArrayBufferLike | null)[] = [null, null, null, null, null, null, null, null]
+const cacheViews: Int32Array<ArrayBufferLike>[] = cacheKeys.map(() => new Int32Array(0))
+let cacheNext = 0
+
+function viewOf(b: ArrayBufferLike): Int32Array<ArrayBufferLike> {
+  for (let i = 0; i < VIEW_CACHE; i++) if (cacheKeys[i] === b) return cacheViews[i]
+  const v = new Int32Array(b, 0, b.byteLength >>> 2)
+  cacheKeys[cacheNext] = b
+  cacheViews[cacheNext] = v
+  cacheNext = (cacheNext + 1) & (VIEW_CACHE - 1)
+  return v
+}
+
 let srcArr: Uint8Array | null = null
 let srcBuf: ArrayBufferLike | null = null
 let srcWords: Int32Array<ArrayBufferLike> = new Int32Array(0)
@@ -35,20 +50,14 @@ let dstWords: Int32Array<ArrayBufferLike> = new Int32Array(0)
 
 function cacheSrc(a: Uint8Array): void {
   srcArr = a
-  const b = a.buffer
-  if (b !== srcBuf) {
-    srcBuf = b
-    srcWords = new Int32Array(b, 0, b.byteLength >>> 2)
-  }
+  srcBuf = a.buffer
+  srcWords = viewOf(srcBuf)
 }
 
 function cacheDst(a: Uint8Array): void {
   dstArr = a
-  const b = a.buffer
-  if (b !== dstBuf) {
-    dstBuf = b
-    dstWords = new Int32Array(b, 0, b.byteLength >>> 2)
-  }
+  dstBuf = a.buffer
+  dstWords = viewOf(dstBuf)
 }
 
 /** Copy `src[srcOff..+n]` to `dst[dstOff..]` and return the bytes' unfolded checksum sum. */
