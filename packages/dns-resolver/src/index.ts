@@ -11,7 +11,7 @@ export type {
   Transmit,
 } from './gateway-resolver.ts'
 export { GATEWAY_DROPS, GatewayResolver } from './gateway-resolver.ts'
-export { exchange, GatewayResolverShell, monotonicMs } from './io.ts'
+export { exchange, GatewayResolverShell, hostUpstreams, monotonicMs } from './io.ts'
 export type { Pattern } from './pattern.ts'
 export { comparePatterns, PatternSet, parsePattern, patternMatches } from './pattern.ts'
 export type { Assignment, ProxyIpOptions } from './proxy-ips.ts'

@@ -5,8 +5,10 @@
  * retries, timeouts and matching answers to queries belong to the sans-IO cores.
  * @module
  */
+
+import { readFileSync } from 'node:fs'
 import { GatewayResolver, type GatewayResolverOptions, type ResolveResult } from './gateway-resolver.ts'
-import type { Upstream } from './sentinels.ts'
+import { parseResolvConf, type Upstream } from './sentinels.ts'
 import type { Transport } from './stub.ts'
 import { frameTcp, TcpDeframer } from './wire.ts'
 
@@ -104,7 +106,24 @@ function exchangeTcp(
 }
 
 /**
- * Runs a `GatewayResolver` on real sockets: promises in, the core's decisions out.
+ * The host's resolvers, from resolv.conf(5). Configuration: throws, naming the file, when it
+ * cannot be read or lists no usable nameserver.
+ */
+export function hostUpstreams(path = '/etc/resolv.conf'): Upstream[] {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (e) {
+    throw new Error(`${path}: cannot read the host's resolvers: ${(e as Error).message}`)
+  }
+  const ups = parseResolvConf(text)
+  if (ups.length === 0) throw new Error(`${path}: no usable nameserver line`)
+  return ups
+}
+
+/**
+ * Runs a `GatewayResolver` on real sockets: promises in, the core's decisions out. Without
+ * `upstreams` it uses the host's resolvers (`hostUpstreams()`).
  */
 export class GatewayResolverShell {
   readonly core: GatewayResolver
@@ -113,9 +132,14 @@ export class GatewayResolverShell {
   private timer: ReturnType<typeof setTimeout> | null = null
   private readonly lingerMs: number
 
-  constructor(opts: Omit<GatewayResolverOptions, 'seed'> & { seed?: number }) {
+  constructor(
+    opts: Omit<GatewayResolverOptions, 'seed' | 'upstreams'> & {
+      seed?: number
+      upstreams?: readonly Upstream[]
+    },
+  ) {
     const seed = opts.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]
-    this.core = new GatewayResolver({ ...opts, seed })
+    this.core = new GatewayResolver({ ...opts, upstreams: opts.upstreams ?? hostUpstreams(), seed })
     this.lingerMs = (opts.timeoutMs ?? 2000) + 100
   }
 

@@ -1,4 +1,8 @@
 import { describe, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { hostUpstreams } from '../src/io.ts'
 import {
   buildSentinels,
   isSentinelAddress,
@@ -51,6 +55,18 @@ describe('issue 6: sentinel DNS addresses', () => {
     })
     expect(t.upstream('100.100.111.9')).toBeUndefined()
     expect(t.upstream('nonsense')).toBeUndefined()
+  })
+
+  test('hostUpstreams reads a resolv.conf file, and names the file when it has nothing usable', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gh-dns-'))
+    const good = join(dir, 'resolv.conf')
+    writeFileSync(good, RESOLV_CONF)
+    expect(hostUpstreams(good).map((u) => u.address)).toEqual(['192.0.2.53', '2001:db8::53', '198.51.100.7'])
+    const empty = join(dir, 'empty.conf')
+    writeFileSync(empty, '# nothing\n')
+    expect(() => hostUpstreams(empty)).toThrow(empty)
+    expect(() => hostUpstreams(join(dir, 'missing'))).toThrow('missing')
+    rmSync(dir, { recursive: true, force: true })
   })
 
   test('configuration errors name the field', () => {
