@@ -17,3 +17,11 @@ export {
   MAX_CONTROL_BODY_LEN,
   MessageType,
 } from './messages.ts'
+export {
+  buildControlPacket,
+  CONTROL_ADDRESS,
+  CONTROL_NEXT_HEADER,
+  CONTROL_PACKET_HEADER_LEN,
+  decodeControlPacket,
+  isControlPacket,
+} from './packet.ts'
