@@ -237,14 +237,25 @@ function declineV6(b: Uint8Array, off: number, type: number, code: number): Icmp
   }
   // (e.6) nor about a packet whose source does not name a single node.
   if (b[off + 8] === 0xff) return 'icmp-src-multicast'
-  let zero = true
-  for (let i = 8; i < 23; i++) {
-    if (b[off + i] !== 0) {
-      zero = false
-      break
-    }
-  }
-  if (zero) {
+  const o = off + 8
+  if (
+    (b[o] |
+      b[o + 1] |
+      b[o + 2] |
+      b[o + 3] |
+      b[o + 4] |
+      b[o + 5] |
+      b[o + 6] |
+      b[o + 7] |
+      b[o + 8] |
+      b[o + 9] |
+      b[o + 10] |
+      b[o + 11] |
+      b[o + 12] |
+      b[o + 13] |
+      b[o + 14]) ===
+    0
+  ) {
     const last = b[off + 23]
     if (last === 0) return 'icmp-src-unspecified'
     // RFC 4291 §2.5.3: ::1 must never leave a node; a packet from it is bogus.

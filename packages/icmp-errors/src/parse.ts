@@ -181,4 +181,35 @@ export class IcmpErrorView {
   setQuotedDstPort(port: number): void {
     this.pkt.quote.setDstPort(port)
   }
+
+  // --- The whole reverse mapping in one call ---
+
+  /**
+   * The gateway's reverse NAT for an IPv4 error: the error now comes from the proxy IP to the client
+   * (outer source `proxy`, outer destination `client`), and quotes the packet as the client sent it
+   * (quoted source `client`, quoted destination `proxy`, quoted source port or echo identifier
+   * `clientPort`). The quoted destination port is left alone (the NAT does not change it).
+   */
+  rewriteToClient4(proxy: number, client: number, clientPort: number): void {
+    this.setOuterSrc4(proxy)
+    this.setOuterDst4(client)
+    this.setQuotedSrc4(client)
+    this.setQuotedDst4(proxy)
+    this.setQuotedSrcPort(clientPort)
+  }
+
+  /** The same for an IPv6 error; addresses are the 16 bytes at `proxy[proxyOff..]` and `client[clientOff..]`. */
+  rewriteToClient6(
+    proxy: Uint8Array,
+    proxyOff: number,
+    client: Uint8Array,
+    clientOff: number,
+    clientPort: number,
+  ): void {
+    this.setOuterSrc6(proxy, proxyOff)
+    this.setOuterDst6(client, clientOff)
+    this.setQuotedSrc6(client, clientOff)
+    this.setQuotedDst6(proxy, proxyOff)
+    this.setQuotedSrcPort(clientPort)
+  }
 }
