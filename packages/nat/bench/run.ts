@@ -24,6 +24,17 @@ for (const m of memory) {
   )
 }
 
+const alloc = Bun.spawnSync(['bun', `${import.meta.dir}/alloc.ts`], { stderr: 'inherit' })
+if (alloc.exitCode !== 0) throw new Error('alloc.ts failed')
+const allocation = JSON.parse(alloc.stdout.toString()) as {
+  name: string
+  heapBytes: number
+  objects: number
+}[]
+console.log('\nallocation (fresh process, 3e6 calls per case after warm-up; heap growth after full GC):')
+for (const a of allocation)
+  console.log(`  ${a.name.padEnd(36)} ${String(a.objects).padStart(5)} objects, ${a.heapBytes} B`)
+
 const out = {
   package: '@gatehouse/nat',
   date: new Date(result.context.now).toISOString(),
@@ -46,6 +57,7 @@ const out = {
       })),
   ),
   memory,
+  allocation,
 }
 const dir = `${import.meta.dir}/../bench-results`
 mkdirSync(dir, { recursive: true })
