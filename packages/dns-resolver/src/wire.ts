@@ -21,6 +21,7 @@
  */
 import { ipv4FromText, ipv4ToText, ipv6FromText, ipv6ToText } from '@gatehouse/ip-packet'
 import dnsPacket from 'dns-packet'
+import packetClasses from 'dns-packet/classes.js'
 import packetTypes from 'dns-packet/types.js'
 
 /** Why a message was not accepted, as a value (house style: drops are values, never throws). */
@@ -574,6 +575,11 @@ export interface DnsMessage {
   edns: { udpSize: number; version: number; flags: number } | null
 }
 
+function classCode(c: string | undefined): number {
+  if (c === undefined) return CLASS_IN
+  return c.startsWith('UNKNOWN_') ? Number(c.slice(8)) : packetClasses.toClass(c)
+}
+
 function typeCode(t: string): number {
   return t.startsWith('UNKNOWN_') ? Number(t.slice(8)) : packetTypes.toType(t)
 }
@@ -673,7 +679,7 @@ export function decodeMessage(bytes: Uint8Array): DnsMessage | WireDrop {
     questions: (p.questions ?? []).map((q) => ({
       name: lower(q.name),
       type: typeCode(q.type),
-      class: q.class === 'IN' || q.class === undefined ? CLASS_IN : 0,
+      class: classCode(q.class),
     })),
     answers: (p.answers ?? []).map(convertRecord),
     authorities: (p.authorities ?? []).map(convertRecord),

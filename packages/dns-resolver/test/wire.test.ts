@@ -74,6 +74,16 @@ describe('RFC 1035 §4.1 message scan', () => {
     expect(d.answers).toEqual([{ name: 'example.com', ttl: 1, type: 'A', address: '1.2.3.4' }])
   })
 
+  test('RFC 1035 §3.2.4: the question class comes through (CH for version.bind, an unassigned one)', () => {
+    const ch = hex('0001 0100 0001 0000 0000 0000 07 76657273696f6e 04 62696e64 00 0010 0003')
+    const d = decodeMessage(ch)
+    if (typeof d === 'string') throw new Error(d)
+    expect(d.questions).toEqual([{ name: 'version.bind', type: TYPE.TXT, class: 3 }])
+    const odd = hex('0001 0100 0001 0000 0000 0000 01 61 00 0001 0099')
+    const o = decodeMessage(odd)
+    expect(typeof o !== 'string' && o.questions[0].class).toBe(0x99)
+  })
+
   test('RFC 1035 §4.1.4: a pointer loop is refused, never followed forever', () => {
     // question name: label "a" then a pointer back to itself (offset 12)
     const m = hex('0001 0100 0001 0000 0000 0000 01 61 c00c 0001 0001')
