@@ -180,7 +180,7 @@ export function translate4to6(
     // The ICMPv6 checksum covers a pseudo-header with the whole message's length, unknown in a fragment.
     if (isFrag) return drop(res, 'nat64-icmp-fragmented')
     if (payLen < 8) return drop(res, 'icmpv4-truncated')
-    if (isIcmp4Error(b[payOff])) return translateIcmp4Error(b, off, ihl, payOff, payLen, ttl, mapper, o, res)
+    if (isIcmp4Error(b[payOff])) return translateIcmp4Error(b, payOff, payLen, ttl, mapper, o, res)
     // RFC 7915 §4.2: echo maps; every other informational message is dropped silently.
     newIcmp = icmp4to6(b[payOff], b[payOff + 1])
     if (newIcmp < 0) return drop(res, 'nat64-icmp-type-untranslatable')
@@ -307,8 +307,6 @@ export function translate4to6(
  */
 function translateIcmp4Error(
   b: Uint8Array,
-  off: number,
-  ihl: number,
   payOff: number,
   payLen: number,
   ttlIn: number,

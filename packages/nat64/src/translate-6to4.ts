@@ -7,7 +7,7 @@
  * in place by 20 bytes plus the skipped extension headers.
  */
 import { buildIcmpv6Error } from '@gatehouse/icmp-errors'
-import { finish, fold, Ipv4View, Ipv6View, pseudoV6, sum } from '@gatehouse/ip-packet'
+import { finish, fold, Ipv6View, pseudoV6, sum } from '@gatehouse/ip-packet'
 import {
   adjust,
   drop,
@@ -44,7 +44,6 @@ import type { PacketBuf, TranslateResult } from './result.ts'
 
 const v6 = new Ipv6View()
 const q6 = new Ipv6View()
-const h4 = new Ipv4View()
 
 /** Unfolded sum of the two IPv4 addresses as pseudo-header words. */
 function sumV4Addrs(src: number, dst: number): number {
@@ -66,17 +65,22 @@ function writeIpv4(
   src: number,
   dst: number,
 ): void {
-  h4.reset(buf, o, IPV4_HEADER_LEN)
-  h4.setHeaderLen(IPV4_HEADER_LEN)
-  h4.setTos(tos)
-  h4.setTotalLen(totalLen)
-  h4.setIdent(ident)
-  h4.setFragment(df, mf, fragOffBytes)
-  h4.setTtl(ttl)
-  h4.setProtocol(proto)
-  h4.setSrcAddr(src)
-  h4.setDstAddr(dst)
-  h4.fillChecksum()
+  // RFC 791 §3.1 field by field; the checksum from the values just written (no second pass over the bytes).
+  const flags = (df ? 0x4000 : 0) | (mf ? 0x2000 : 0) | ((fragOffBytes >> 3) & 0x1fff)
+  buf[o] = 0x45
+  buf[o + 1] = tos
+  put16(buf, o + 2, totalLen)
+  put16(buf, o + 4, ident)
+  put16(buf, o + 6, flags)
+  buf[o + 8] = ttl
+  buf[o + 9] = proto
+  put32(buf, o + 12, src)
+  put32(buf, o + 16, dst)
+  put16(
+    buf,
+    o + 10,
+    finish(0x4500 + tos + totalLen + ident + flags + ((ttl << 8) | proto) + sumV4Addrs(src, dst)),
+  )
 }
 
 /** An ICMPv6 error of our own about the packet (RFC 7915 §5.4), from `errorSource6` or the packet's destination. */
@@ -153,8 +157,7 @@ export function translate6to4(
   if (proto6 === PROTO_ICMPV6 && first) {
     if (fragmented) return drop(res, 'nat64-icmp-fragmented')
     if (upLen < 8) return drop(res, 'icmpv6-truncated')
-    if (isIcmp6Error(b[upOff]))
-      return translateIcmp6Error(b, off, totalLen, upOff, upLen, ttl, mapper, o, res)
+    if (isIcmp6Error(b[upOff])) return translateIcmp6Error(b, off, upOff, upLen, ttl, mapper, o, res)
     // RFC 7915 §5.2: echo maps; MLD, ND and unknown informational types are dropped silently.
     newIcmp = icmp6to4(b[upOff], b[upOff + 1])
     if (newIcmp < 0) return drop(res, 'nat64-icmp-type-untranslatable')
@@ -294,7 +297,6 @@ export function translate6to4(
 function translateIcmp6Error(
   b: Uint8Array,
   off: number,
-  _totalLen: number,
   upOff: number,
   upLen: number,
   ttlIn: number,
@@ -378,7 +380,7 @@ function translateIcmp6Error(
   if (qProto6 === PROTO_ICMPV6 && qFragOff === 0 && qPay >= 4) {
     qm = icmp6to4(b[qUp], b[qUp + 1])
     if (qm < 0) return drop(res, 'nat64-icmp-type-untranslatable')
-    qPseudo = pseudoV6(b, qOff + 8, qOff + 24, PROTO_ICMPV6, qUpTotal > 0 ? qUpTotal : 0)
+    qPseudo = pseudoV6(b, qOff + 8, qOff + 24, PROTO_ICMPV6, Math.max(qUpTotal, 0))
   }
   const tos = v6.trafficClass
 
@@ -407,7 +409,7 @@ function translateIcmp6Error(
   }
 
   const qProto4 = qProto6 === PROTO_ICMPV6 ? PROTO_ICMP : qProto6
-  const qTotal4 = (IPV4_HEADER_LEN + (qUpTotal > 0 ? qUpTotal : 0)) & 0xffff
+  const qTotal4 = (IPV4_HEADER_LEN + Math.max(qUpTotal, 0)) & 0xffff
   const qDf = !qIsFrag && qTotal4 > DF_THRESHOLD_V4
   writeIpv4(
     b,

@@ -14,6 +14,15 @@ function cli(args: string[], stdin?: Uint8Array) {
   return { code: p.exitCode, out: p.stdout.toString(), err: p.stderr.toString() }
 }
 
+/** The CLI's JSON line; on anything else, an error carrying what it printed (for a failing run's diagnosis). */
+function json(r: { code: number | null; out: string; err: string }): { action: string; reason: string | null; packets: number } {
+  try {
+    return JSON.parse(r.out)
+  } catch {
+    throw new Error(`cli exit ${r.code}: stdout ${JSON.stringify(r.out)} stderr ${JSON.stringify(r.err)}`)
+  }
+}
+
 describe('Issue 3: command-line entry', () => {
   test('Issue 3: a packet from a file, --pool6, one JSON line, OUTDIR/0.pkt', () => {
     const file = join(dir, 'in.bin')
@@ -30,7 +39,7 @@ describe('Issue 3: command-line entry', () => {
     const out = join(dir, 'o1')
     const r = cli(['--pool6', '64:ff9b:1::/96', '--out', out, file])
     expect(r.code).toBe(0)
-    expect(JSON.parse(r.out)).toEqual({ action: 'translated', reason: null, packets: 1 })
+    expect(json(r)).toEqual({ action: 'translated', reason: null, packets: 1 })
     const pkt = new Uint8Array(readFileSync(join(out, '0.pkt')))
     expect(pkt[0] >> 4).toBe(6)
     expect(ipv6ToText(pkt, 8)).toBe('64:ff9b:1::c000:201')
@@ -60,7 +69,7 @@ describe('Issue 3: command-line entry', () => {
       ],
       p,
     )
-    expect(JSON.parse(r.out)).toEqual({ action: 'icmp-error', reason: 'nat64-packet-too-big', packets: 1 })
+    expect(json(r)).toEqual({ action: 'icmp-error', reason: 'nat64-packet-too-big', packets: 1 })
     const e = new Uint8Array(readFileSync(join(out, '0.pkt')))
     expect([e[40], e[41], u32(e, 44)]).toEqual([2, 0, 1320])
   })
@@ -73,11 +82,11 @@ describe('Issue 3: command-line entry', () => {
     )
     const out = join(dir, 'o3')
     const r = cli(['--pool6', '64:ff9b::/96', '--lowest-ipv6-mtu', '1280', '--out', out, file])
-    const j = JSON.parse(r.out)
+    const j = json(r)
     // 192.0.2.1 is not global: the Well-Known Prefix refuses it (RFC 6052 §3.1), answered with 3/13.
     expect(j.action).toBe('icmp-error')
     const r2 = cli(['--pool6', '64:ff9b::/96', '--wkp-non-global', '--out', out, file])
-    expect(JSON.parse(r2.out)).toEqual({ action: 'translated', reason: null, packets: 3 })
+    expect(json(r2)).toEqual({ action: 'translated', reason: null, packets: 3 })
     expect(readdirSync(out).sort()).toEqual(['0.pkt', '1.pkt', '2.pkt'])
     for (const f of ['0.pkt', '1.pkt', '2.pkt']) {
       const b = new Uint8Array(readFileSync(join(out, f)))
@@ -101,7 +110,7 @@ describe('Issue 3: command-line entry', () => {
     )
     const out = join(dir, 'o4')
     const r = cli(['--pair', '2001:db8::1,192.0.2.1,2001:db8::2,198.51.100.2', '--out', out, file])
-    expect(JSON.parse(r.out)).toEqual({ action: 'drop', reason: 'nat64-udp-checksum-zero', packets: 0 })
+    expect(json(r)).toEqual({ action: 'drop', reason: 'nat64-udp-checksum-zero', packets: 0 })
     const r2 = cli([
       '--pair',
       '2001:db8::1,192.0.2.1,2001:db8::2,198.51.100.2',
@@ -110,7 +119,7 @@ describe('Issue 3: command-line entry', () => {
       out,
       file,
     ])
-    expect(JSON.parse(r2.out).action).toBe('translated')
+    expect(json(r2).action).toBe('translated')
     const b = new Uint8Array(readFileSync(join(out, '0.pkt')))
     expect(u16(b, 46)).not.toBe(0)
   })
