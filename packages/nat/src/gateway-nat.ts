@@ -405,6 +405,8 @@ export class GatewayNat {
       const s = t.findOutside(client, cls, f.dstPort, fam, f.src, 0)
       if (s >= 0) {
         if (t.isLive(s)) {
+          // Access revoked since the session began: its replies stop too.
+          if (!c.allowed.has(t.resourceOf(s))) return this.drop('resource-not-allowed')
           t.touch(now, s, true, cls === CLASS_TCP ? f.tcpFlags : 0)
           const pf = t.proxyFamily(s)
           const inPort = t.insidePort(s)
@@ -458,6 +460,7 @@ export class GatewayNat {
       const s = t.findOutside(clientId, cls, q.srcPort, fam, q.dst, 0)
       if (s >= 0) {
         if (!t.isLive(s)) return this.drop('nat-expired-session')
+        if (!c.allowed.has(t.resourceOf(s))) return this.drop('resource-not-allowed')
         const pf = t.proxyFamily(s)
         const inPort = t.insidePort(s)
         r.nat = true

@@ -8,7 +8,7 @@ export const NAT_DROP_REASONS = [
   'unknown-client',
   /** Outbound whose source is not the client's own tunnel IP of that family (MISSION.md / Firezone). */
   'spoofed-source',
-  /** Outbound to a destination that is no resource the client may use (MISSION.md / Firezone). */
+  /** Outbound to a destination that is no resource the client may use (MISSION.md / Firezone); inbound for a session whose resource was revoked. */
   'resource-not-allowed',
   /** Outbound to a DNS resource with a protocol the NAT cannot map: not TCP, UDP or ICMP echo. */
   'nat-unsupported-protocol',

@@ -110,13 +110,22 @@ describe('MISSION.md / Firezone: destinations', () => {
     expect(nat.outbound.unreachable).toBe(4)
   })
 
-  test('a revoked DNS resource is resource-not-allowed', () => {
+  test('a revoked DNS resource is resource-not-allowed, both ways, also for sessions already open', () => {
     const nat = gateway()
     nat.setDomainMapping(A.id, 'web', 'web.example', PROXIES_1, [REAL4])
+    expect(nat.handleOutboundFlow(0, A.id, flow(TCP, A.ipv4, PROXIES_1[0], 1, 443), false)).toBe('forward')
+    expect(nat.handleInboundFlow(1, flow(TCP, REAL4, A.ipv4, 443, 1))).toBe('forward')
     nat.revoke(A.id, 'web')
-    expect(nat.handleOutboundFlow(0, A.id, flow(TCP, A.ipv4, PROXIES_1[0], 1, 443), false)).toBe(
+    expect(nat.handleOutboundFlow(2, A.id, flow(TCP, A.ipv4, PROXIES_1[0], 1, 443), false)).toBe(
       'resource-not-allowed',
     )
+    expect(nat.handleInboundFlow(3, flow(TCP, REAL4, A.ipv4, 443, 1))).toBe('resource-not-allowed')
+    expect(nat.handleInboundIcmpErrorFlow(3, A.id, flow(TCP, A.ipv4, REAL4, 1, 443))).toBe(
+      'resource-not-allowed',
+    )
+    // Allowed again: the session is still there.
+    nat.allow(A.id, 'web')
+    expect(nat.handleInboundFlow(4, flow(TCP, REAL4, A.ipv4, 443, 1))).toBe('forward')
   })
 
   test('a DNS resource only NATs TCP, UDP and ICMP echo', () => {
