@@ -1,11 +1,12 @@
 /**
  * End-to-end TUN forwarder benchmark (issue 7). Run as root:
- *   bun tun-forwarder/run.ts [--quick] [--paths veth,c,bun-ring,bun-poll,bun-sync]
+ *   bun tun-forwarder/run.ts [--quick] [--rounds=N] [--paths=veth,c,c-mt,bun-ring,bun-poll,bun-sync]
  *
  * Two network namespaces, gh-tun-b1 (iperf3 client) and gh-tun-b2 (server),
  * joined in turn by:
  * - `veth`: a plain veth pair (the kernel alone, the ceiling);
- * - `c`: forwarder.c, compiled here with gcc into a temp dir, between TUN A (in b1) and TUN B (in b2);
+ * - `c`: forwarder.c, compiled here with gcc into a temp dir, between TUN A (in b1) and TUN B (in b2),
+ *   single-threaded (poll + non-blocking reads); `c-mt`: the same with one blocking thread per direction;
  * - `bun-<mode>`: forwarder.ts (@gatehouse/tun) between the same two TUNs, per I/O mode.
  * Each path is measured with iperf3: TCP single stream, then UDP floods (`-b 0`) of
  * 64 B and 1400 B IP packets, reporting receiver packets/s and the forwarder's CPU %
@@ -26,9 +27,9 @@ const MTU = 1500
 const here = import.meta.dir
 const quick = process.argv.includes('--quick')
 const TCP_SECONDS = quick ? 3 : 10
-const UDP_SECONDS = quick ? 2 : 5
+const UDP_SECONDS = quick ? 2 : 4
 const pathsArg = process.argv.find((a) => a.startsWith('--paths='))?.slice('--paths='.length)
-const PATHS = (pathsArg ?? 'veth,c,bun-ring,bun-poll,bun-sync').split(',')
+const PATHS = (pathsArg ?? 'veth,c,c-mt,bun-ring,bun-poll,bun-sync').split(',')
 const CLK_TCK = 100
 
 if (process.getuid?.() !== 0) {
@@ -59,10 +60,11 @@ function teardown(): void {
   sh(['ip', 'netns', 'del', NS2], false)
 }
 
-function cpuTicks(pid: number): number {
+/** [utime, stime] of the whole process (all threads), in clock ticks (fields 14, 15 of /proc/PID/stat). */
+function cpuTicks(pid: number): [number, number] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return Number(f[11]) + Number(f[12]) // utime, stime (fields 14, 15)
+  return [Number(f[11]), Number(f[12])]
 }
 
 interface Started {
@@ -73,8 +75,8 @@ interface Started {
 async function startForwarder(path: string, cdir: string): Promise<Started | null> {
   if (path === 'veth') return null
   const args =
-    path === 'c'
-      ? [join(cdir, 'forwarder'), NS1, TUN_A.dev, NS2, TUN_B.dev]
+    path === 'c' || path === 'c-mt'
+      ? [join(cdir, 'forwarder'), NS1, TUN_A.dev, NS2, TUN_B.dev, ...(path === 'c-mt' ? ['mt'] : [])]
       : [
           process.execPath,
           join(here, 'forwarder.ts'),
@@ -96,7 +98,7 @@ async function startForwarder(path: string, cdir: string): Promise<Started | nul
     out += new TextDecoder().decode(value)
   }
   reader.releaseLock()
-  if (path === 'c') {
+  if (path === 'c' || path === 'c-mt') {
     // forwarder.c only creates the devices; configure them as openTun does for the Bun one.
     for (const [ns, t, peer] of [
       [NS1, TUN_A, TUN_B],
@@ -122,6 +124,10 @@ async function startForwarder(path: string, cdir: string): Promise<Started | nul
 interface Measure {
   tcpGbps: number
   tcpCpu: number | null
+  /** User-mode share of the CPU %: the forwarder's own code (JS + FFI, or C), without the kernel's packet work. */
+  tcpUser: number | null
+  udp64User: number | null
+  udp1400User: number | null
   udp64Pps: number
   udp64Cpu: number | null
   udp1400Pps: number
@@ -152,13 +158,18 @@ async function iperf(target: string, extra: string[], seconds: number): Promise<
   return JSON.parse(out) as Record<string, unknown>
 }
 
-async function withCpu<T>(pid: number | undefined, f: () => Promise<T>): Promise<[T, number | null]> {
+async function withCpu<T>(
+  pid: number | undefined,
+  f: () => Promise<T>,
+): Promise<[T, number | null, number | null]> {
   const t0 = performance.now()
-  const c0 = pid === undefined ? 0 : cpuTicks(pid)
+  const c0 = pid === undefined ? [0, 0] : cpuTicks(pid)
   const v = await f()
-  if (pid === undefined) return [v, null]
+  if (pid === undefined) return [v, null, null]
   const secs = (performance.now() - t0) / 1000
-  return [v, Math.round(((cpuTicks(pid) - c0) / CLK_TCK / secs) * 100)]
+  const c1 = cpuTicks(pid)
+  const pct = (ticks: number) => Math.round((ticks / CLK_TCK / secs) * 100)
+  return [v, pct(c1[0] - c0[0] + c1[1] - c0[1]), pct(c1[0] - c0[0])]
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: iperf3's JSON
@@ -174,20 +185,20 @@ async function measure(path: string, cdir: string): Promise<Measure> {
   await Bun.sleep(300)
   try {
     const pid = fwd?.pid
-    const [tcp, tcpCpu] = await withCpu(pid, () => iperf(target, [], TCP_SECONDS))
+    const [tcp, tcpCpu, tcpUser] = await withCpu(pid, () => iperf(target, [], TCP_SECONDS))
     const tcpGbps = ((tcp as J).end.sum_received.bits_per_second as number) / 1e9
-    const udp = async (ipLen: number): Promise<[number, number | null]> => {
-      const [u, cpu] = await withCpu(pid, () =>
+    const udp = async (ipLen: number): Promise<[number, number | null, number | null]> => {
+      const [u, cpu, user] = await withCpu(pid, () =>
         iperf(target, ['-u', '-b', '0', '-l', String(ipLen - 28)], UDP_SECONDS),
       )
       const s = (u as J).end.sum
       // The client's summary carries the server's count of lost packets; received = sent - lost.
       const pps = (s.packets - s.lost_packets) / s.seconds
-      return [Math.round(pps), cpu]
+      return [Math.round(pps), cpu, user]
     }
-    const [udp64Pps, udp64Cpu] = await udp(64)
-    const [udp1400Pps, udp1400Cpu] = await udp(1400)
-    return { tcpGbps, tcpCpu, udp64Pps, udp64Cpu, udp1400Pps, udp1400Cpu }
+    const [udp64Pps, udp64Cpu, udp64User] = await udp(64)
+    const [udp1400Pps, udp1400Cpu, udp1400User] = await udp(1400)
+    return { tcpGbps, tcpCpu, tcpUser, udp64Pps, udp64Cpu, udp64User, udp1400Pps, udp1400Cpu, udp1400User }
   } finally {
     server.kill()
     await server.exited
@@ -195,37 +206,118 @@ async function measure(path: string, cdir: string): Promise<Measure> {
   }
 }
 
+const ROUNDS = Number(
+  process.argv.find((a) => a.startsWith('--rounds='))?.slice('--rounds='.length) ?? (quick ? 1 : 3),
+)
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+
+/** CPU microseconds per forwarded packet: CPU % (of one core) / packets per second. */
+function usPerPacket(pps: number, cpu: number | null): number | null {
+  return cpu === null || pps === 0 ? null : Math.round((cpu / 100 / pps) * 1e6 * 100) / 100
+}
+
 const cdir = mkdtempSync(join(tmpdir(), 'gh-tun-fwd-'))
-const results: Record<string, Measure> = {}
+const runs: Record<string, Measure[]> = {}
+const loadBefore = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
 try {
-  sh(['gcc', '-O2', '-o', join(cdir, 'forwarder'), join(here, 'forwarder.c')])
+  sh(['gcc', '-O2', '-pthread', '-o', join(cdir, 'forwarder'), join(here, 'forwarder.c')])
   setup()
-  for (const path of PATHS) {
-    results[path] = await measure(path, cdir)
-    const m = results[path]
-    console.log(
-      `${path.padEnd(9)} tcp ${m.tcpGbps.toFixed(2)} Gbit/s (cpu ${m.tcpCpu ?? '-'}%)  udp64 ${m.udp64Pps} pps (cpu ${m.udp64Cpu ?? '-'}%)  udp1400 ${m.udp1400Pps} pps (cpu ${m.udp1400Cpu ?? '-'}%)`,
-    )
+  // Rounds interleave the paths, so a burst of load from elsewhere hits all of them alike.
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const path of PATHS) {
+      const m = await measure(path, cdir)
+      runs[path] = [...(runs[path] ?? []), m]
+      console.log(
+        `round ${round + 1} ${path.padEnd(9)} tcp ${m.tcpGbps.toFixed(2)} Gbit/s (cpu ${m.tcpCpu ?? '-'}%)  udp64 ${m.udp64Pps} pps (cpu ${m.udp64Cpu ?? '-'}%)  udp1400 ${m.udp1400Pps} pps (cpu ${m.udp1400Cpu ?? '-'}%)`,
+      )
+    }
   }
 } finally {
   teardown()
   rmSync(cdir, { recursive: true, force: true })
 }
+const loadAfter = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
 
-const c = results.c
-if (c !== undefined) {
-  console.log('\nBun / C ratios (TCP throughput; UDP packets per CPU-second):')
-  for (const [path, m] of Object.entries(results)) {
-    if (!path.startsWith('bun-')) continue
-    const perCpu = (pps: number, cpu: number | null) => (cpu ? pps / cpu : Number.NaN)
-    console.log(
-      `${path.padEnd(9)} tcp ${(m.tcpGbps / c.tcpGbps).toFixed(2)}  udp64 pps ${(m.udp64Pps / c.udp64Pps).toFixed(2)} per-cpu ${(perCpu(m.udp64Pps, m.udp64Cpu) / perCpu(c.udp64Pps, c.udp64Cpu)).toFixed(2)}  udp1400 pps ${(m.udp1400Pps / c.udp1400Pps).toFixed(2)} per-cpu ${(perCpu(m.udp1400Pps, m.udp1400Cpu) / perCpu(c.udp1400Pps, c.udp1400Cpu)).toFixed(2)}`,
-    )
+type Row = Measure & {
+  tcpUsPerPkt: number | null
+  udp64UsPerPkt: number | null
+  udp1400UsPerPkt: number | null
+  tcpUserUsPerPkt: number | null
+  udp64UserUsPerPkt: number | null
+  udp1400UserUsPerPkt: number | null
+}
+const results: Record<string, Row> = {}
+for (const [path, ms] of Object.entries(runs)) {
+  const med = (f: (m: Measure) => number | null): number | null =>
+    ms[0] === undefined || f(ms[0]) === null ? null : median(ms.map((m) => f(m) ?? 0))
+  const r: Measure = {
+    tcpGbps: med((m) => m.tcpGbps)!,
+    tcpCpu: med((m) => m.tcpCpu),
+    tcpUser: med((m) => m.tcpUser),
+    udp64User: med((m) => m.udp64User),
+    udp1400User: med((m) => m.udp1400User),
+    udp64Pps: med((m) => m.udp64Pps)!,
+    udp64Cpu: med((m) => m.udp64Cpu),
+    udp1400Pps: med((m) => m.udp1400Pps)!,
+    udp1400Cpu: med((m) => m.udp1400Cpu),
+  }
+  results[path] = {
+    ...r,
+    // TCP at MTU 1500: ~1500 B per data packet (ACKs ride the other way and are not counted).
+    tcpUsPerPkt: usPerPacket((r.tcpGbps * 1e9) / 8 / MTU, r.tcpCpu),
+    udp64UsPerPkt: usPerPacket(r.udp64Pps, r.udp64Cpu),
+    udp1400UsPerPkt: usPerPacket(r.udp1400Pps, r.udp1400Cpu),
+    tcpUserUsPerPkt: usPerPacket((r.tcpGbps * 1e9) / 8 / MTU, r.tcpUser),
+    udp64UserUsPerPkt: usPerPacket(r.udp64Pps, r.udp64User),
+    udp1400UserUsPerPkt: usPerPacket(r.udp1400Pps, r.udp1400User),
+  }
+}
+
+console.log(`\nmedians of ${ROUNDS} round(s); load average before ${loadBefore}, after ${loadAfter}`)
+console.log(
+  'CPU: % of one core, whole forwarder process (user % in brackets); us/pkt: total (user) CPU microseconds per packet',
+)
+console.log(
+  '| path | TCP Gbit/s | CPU % | us/pkt | UDP 64 B pps | CPU % | us/pkt | UDP 1400 B pps | CPU % | us/pkt |',
+)
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |')
+const f = (v: number | null, u: number | null) => (v === null ? '-' : u === null ? String(v) : `${v} (${u})`)
+for (const [path, m] of Object.entries(results)) {
+  console.log(
+    `| ${path} | ${Math.round(m.tcpGbps * 100) / 100} | ${f(m.tcpCpu, m.tcpUser)} | ${f(m.tcpUsPerPkt, m.tcpUserUsPerPkt)} | ${m.udp64Pps} | ${f(m.udp64Cpu, m.udp64User)} | ${f(m.udp64UsPerPkt, m.udp64UserUsPerPkt)} | ${m.udp1400Pps} | ${f(m.udp1400Cpu, m.udp1400User)} | ${f(m.udp1400UsPerPkt, m.udp1400UserUsPerPkt)} |`,
+  )
+}
+const ratios: Record<string, Record<string, Record<string, number>>> = {}
+const r2 = (x: number) => Math.round(x * 100) / 100
+const eff = (cv: number | null, bv: number | null) => (cv && bv ? r2(cv / bv) : Number.NaN)
+console.log(
+  '\nBun / C: throughput ratios; CPU-per-packet ratios as C/Bun, so > 1 means Bun spends less CPU per packet',
+)
+for (const [path, m] of Object.entries(results)) {
+  if (!path.startsWith('bun-')) continue
+  for (const ref of ['c', 'c-mt']) {
+    const c = results[ref]
+    if (c === undefined) continue
+    ratios[path] = ratios[path] ?? {}
+    ratios[path][ref] = {
+      tcp: r2(m.tcpGbps / c.tcpGbps),
+      tcpCpuPerPkt: eff(c.tcpUsPerPkt, m.tcpUsPerPkt),
+      udp64: r2(m.udp64Pps / c.udp64Pps),
+      udp64CpuPerPkt: eff(c.udp64UsPerPkt, m.udp64UsPerPkt),
+      udp1400: r2(m.udp1400Pps / c.udp1400Pps),
+      udp1400CpuPerPkt: eff(c.udp1400UsPerPkt, m.udp1400UsPerPkt),
+    }
+    console.log(`${path.padEnd(9)} vs ${ref.padEnd(4)} ${JSON.stringify(ratios[path][ref])}`)
   }
 }
 const outDir = join(here, '..', 'bench-results')
 mkdirSync(outDir, { recursive: true })
 writeFileSync(
   join(outDir, 'tun-forwarder.json'),
-  `${JSON.stringify({ date: new Date().toISOString(), tcpSeconds: TCP_SECONDS, udpSeconds: UDP_SECONDS, mtu: MTU, results }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), rounds: ROUNDS, tcpSeconds: TCP_SECONDS, udpSeconds: UDP_SECONDS, mtu: MTU, loadBefore, loadAfter, results, ratios, runs }, null, 2)}\n`,
 )
