@@ -6,7 +6,8 @@
  *   appear as `::ffff:a.b.c.d`, and endpoints given as plain IPv4 are sent to in that form).
  * - `now` is `performance.now()`; the wall clock is `Date.now()`; randomness is
  *   `crypto.getRandomValues`.
- * - `onPacket(packet, peer)` receives each decrypted IP packet (a view valid only during the call).
+ * - `onPacket(buf, off, len, peer)` receives each decrypted IP packet, `buf[off..off+len)`, valid only
+ *   during the call (it is the datagram buffer, decrypted in place).
  */
 import type { udp } from 'bun'
 import { Device, type DeviceConfig } from './device.ts'
@@ -17,8 +18,8 @@ export interface UdpTunnelOptions extends Omit<DeviceConfig, 'random' | 'unixMs'
   hostname?: string
   /** UDP port to bind; 0 picks one. */
   port?: number
-  /** Called with each decrypted packet (valid during the call only). */
-  onPacket: (packet: Uint8Array, peer: Peer) => void
+  /** Called with each decrypted packet `buf[off..off+len)` (valid during the call only). */
+  onPacket: (buf: Uint8Array, off: number, len: number, peer: Peer) => void
   /** Called with each control-plane event (handshake complete/failed, keys zeroed). */
   onEvent?: (event: ReturnType<Device['pollEvent']> & object) => void
 }
@@ -35,6 +36,8 @@ export class UdpTunnel {
   private timerAt = Number.POSITIVE_INFINITY
   private v6 = true
   private readonly from = { address: '', port: 0 }
+  /** Socket errors seen (e.g. ECONNREFUSED from an ICMP port unreachable). */
+  socketErrors = 0
 
   private constructor(private readonly options: UdpTunnelOptions) {
     this.device = new Device({ ...options, random, unixMs: () => Date.now() })
@@ -51,6 +54,11 @@ export class UdpTunnel {
       binaryType: 'uint8array',
       socket: {
         data: (_s, data, port, address) => t.onDatagram(data, port, address),
+        // ICMP errors for our datagrams (port unreachable while the peer restarts, …) surface as
+        // socket errors; they are counted, never fatal: the protocol's timers recover.
+        error: () => {
+          t.socketErrors++
+        },
       },
     })
     return t
@@ -66,6 +74,22 @@ export class UdpTunnel {
     if (peer === null) return
     this.device.handlePacket(performance.now(), peer, packet)
     this.flush()
+  }
+
+  /**
+   * Encrypts and sends `buf[off..off+len)` (the TUN read path, no views made) to `peer`, or to the
+   * peer whose allowed IPs hold its destination. False when no peer routes it.
+   */
+  sendPacket(
+    buf: Uint8Array,
+    off: number,
+    len: number,
+    peer: Peer | null = this.device.peerForDestination(buf, off),
+  ): boolean {
+    if (peer === null) return false
+    this.device.handlePacket(performance.now(), peer, buf, off, len)
+    this.flush()
+    return true
   }
 
   /** Starts a handshake with `peer` now. */
@@ -87,7 +111,7 @@ export class UdpTunnel {
     const v = this.device.handleDatagram(performance.now(), this.from, data)
     if (v === 'forward') {
       const rx = this.device.rx
-      this.options.onPacket(data.subarray(rx.off, rx.off + rx.len), rx.peer!)
+      this.options.onPacket(data, rx.off, rx.len, rx.peer!)
     }
     this.flush()
   }
