@@ -22,6 +22,9 @@ import {
   v6,
 } from './helpers.ts'
 
+/** Hostile-input runs; `FUZZ_RUNS=1000000 bun run fuzz` for a long campaign. */
+const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 500)
+
 const ROUTER4 = 0xc6336401 // 198.51.100.1, a router on the resource side
 const ROUTER6 = v6('2001:db8:ffff::1')
 const CLIENT4 = 0x64400002 // 100.64.0.2
@@ -347,7 +350,7 @@ describe('hostile input', () => {
           expect(view.verifyChecksums() === null || view.verifyChecksums() === 'icmp-bad-checksum').toBe(true)
         },
       ),
-      { numRuns: 500 },
+      { numRuns: FUZZ_RUNS },
     )
   })
 })
