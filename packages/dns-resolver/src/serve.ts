@@ -38,45 +38,62 @@ export async function serveStub(opts: ServeOptions): Promise<StubServer> {
   const lingerMs = opts.lingerMs ?? 5100
   let timer: ReturnType<typeof setTimeout> | null = null
 
-  const udp = await Bun.udpSocket({
-    hostname: opts.hostname,
-    port: opts.port,
-    binaryType: 'uint8array',
-    socket: {
-      data(_sock, data, port, address) {
-        act(
-          stub.handleQuery(monotonicMs(), data, {
-            transport: 'udp',
-            sentinel: opts.sentinel,
-            asker: { kind: 'udp', address, port },
-          }),
-        )
-        after()
-      },
-    },
-  })
-
-  const tcp = Bun.listen<{ deframer: TcpDeframer }>({
-    hostname: opts.hostname,
-    port: udp.port,
-    socket: {
-      open(sock) {
-        sock.data = { deframer: new TcpDeframer() }
-      },
-      data(sock, chunk) {
-        for (const msg of sock.data.deframer.push(chunk)) {
+  const bindUdp = (port: number) =>
+    Bun.udpSocket({
+      hostname: opts.hostname,
+      port,
+      binaryType: 'uint8array',
+      socket: {
+        data(_sock, data, port, address) {
           act(
-            stub.handleQuery(monotonicMs(), msg, {
-              transport: 'tcp',
+            stub.handleQuery(monotonicMs(), data, {
+              transport: 'udp',
               sentinel: opts.sentinel,
-              asker: { kind: 'tcp', socket: sock },
+              asker: { kind: 'udp', address, port },
             }),
           )
-        }
-        after()
+          after()
+        },
       },
-    },
-  })
+    })
+
+  const listenTcp = (port: number) =>
+    Bun.listen<{ deframer: TcpDeframer }>({
+      hostname: opts.hostname,
+      port,
+      socket: {
+        open(sock) {
+          sock.data = { deframer: new TcpDeframer() }
+        },
+        data(sock, chunk) {
+          for (const msg of sock.data.deframer.push(chunk)) {
+            act(
+              stub.handleQuery(monotonicMs(), msg, {
+                transport: 'tcp',
+                sentinel: opts.sentinel,
+                asker: { kind: 'tcp', socket: sock },
+              }),
+            )
+          }
+          after()
+        },
+      },
+    })
+
+  // UDP and TCP share one port. With port 0 the UDP socket picks it; should TCP find it taken,
+  // both try again on a fresh one.
+  let udp = await bindUdp(opts.port)
+  let tcp: ReturnType<typeof listenTcp> | null = null
+  for (let attempt = 0; tcp === null; attempt++) {
+    try {
+      tcp = listenTcp(udp.port)
+    } catch (e) {
+      udp.close()
+      if (opts.port !== 0 || attempt >= 4) throw e
+      udp = await bindUdp(0)
+    }
+  }
+  const tcpServer = tcp
 
   function act(o: StubOutcome<Asker>): void {
     switch (o.kind) {
@@ -127,7 +144,7 @@ export async function serveStub(opts: ServeOptions): Promise<StubServer> {
     close() {
       if (timer !== null) clearTimeout(timer)
       udp.close()
-      tcp.stop(true)
+      tcpServer.stop(true)
     },
   }
 }
