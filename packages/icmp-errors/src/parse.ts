@@ -19,8 +19,9 @@
  * exact for a whole quote and the only option for a truncated one.
  *
  * Not here: turning an ICMPv4 error into an ICMPv6 one or back (RFC 7915
- * §4.2/§5.2). That is packages/nat64's translate(); the gateway rewrites
- * here first, then hands the error to nat64 when the flow crossed families.
+ * §4.2/§5.2). That is packages/nat64's translate(); when the flow crossed
+ * families the gateway translates the error there, then rewrites it here in
+ * the proxy's family.
  */
 
 import { IpPacket, type QuotedPacket } from '@gatehouse/ip-packet'
