@@ -1,4 +1,4 @@
-import { describe, expect, test } from 'bun:test'
+import { describe, expect, setDefaultTimeout, test } from 'bun:test'
 import fc from 'fast-check'
 import { GATEWAY_DROPS, GatewayResolver, type ResolveResult, type Transmit } from '../src/gateway-resolver.ts'
 import { parseUpstream } from '../src/sentinels.ts'
@@ -14,6 +14,9 @@ import {
   TYPE,
 } from '../src/wire.ts'
 import { fuzzRuns } from './helpers.ts'
+
+// bun's default is 5 s per test (the root bunfig's [test] timeout is not read); a shared CI core needs more.
+setDefaultTimeout(60_000)
 
 const U1 = parseUpstream('192.0.2.1')!
 const U2 = parseUpstream('192.0.2.2:5353')!

@@ -1,7 +1,10 @@
-import { describe, expect, test } from 'bun:test'
+import { describe, expect, setDefaultTimeout, test } from 'bun:test'
 import fc from 'fast-check'
 import { comparePatterns, PatternSet, parsePattern, patternMatches } from '../src/pattern.ts'
 import { arbLabel } from './helpers.ts'
+
+// bun's default is 5 s per test (the root bunfig's [test] timeout is not read); a shared CI core needs more.
+setDefaultTimeout(60_000)
 
 // Cases ported from Firezone connlib's `dns.rs` tests (pattern_ordering, domain_pattern_matches,
 // domain_pattern_does_not_match, prioritises_non_wildcard_over_wildcard_domain), rewritten here.

@@ -1,7 +1,10 @@
-import { describe, expect, test } from 'bun:test'
+import { describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { ipv4InPrefix, ipv4ToText, ipv6InPrefix, ipv6ToText, parseCidr } from '@gatehouse/ip-packet'
 import fc from 'fast-check'
 import { type Assignment, ProxyIpAllocator } from '../src/proxy-ips.ts'
+
+// bun's default is 5 s per test (the root bunfig's [test] timeout is not read); a shared CI core needs more.
+setDefaultTimeout(60_000)
 
 const V4 = parseCidr('100.96.0.0/11')!
 const V6 = parseCidr('fd00:2021:1111:8000::/107')!

@@ -1,6 +1,9 @@
 /** The README's example, run as written (STYLE.md §6: each README example is a test). */
-import { expect, test } from 'bun:test'
+import { expect, setDefaultTimeout, test } from 'bun:test'
 import { buildSentinels, decodeMessage, encodeMessage, FLAG_RD, StubResolver, TYPE } from '../src/index.ts'
+
+// bun's default is 5 s per test (the root bunfig's [test] timeout is not read); a shared CI core needs more.
+setDefaultTimeout(60_000)
 
 test('README example: a resource name gets its proxy IPs, the assignment is an event, the rest is forwarded', () => {
   const stub = new StubResolver<string>({

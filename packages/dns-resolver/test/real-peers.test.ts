@@ -3,13 +3,16 @@
  * application. The stub is served on loopback by src/serve.ts, the gateway resolver runs on
  * real sockets through src/io.ts.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { GatewayResolverShell } from '../src/io.ts'
 import { buildSentinels, parseUpstream, type Upstream } from '../src/sentinels.ts'
 import { type Asker, type StubServer, serveStub } from '../src/serve.ts'
 import { type StubEvent, StubResolver } from '../src/stub.ts'
 import { decodeMessage, encodeMessage, FLAG_RD, TYPE } from '../src/wire.ts'
 import { BIG_TXT_STRINGS, type Dnsmasq, dig, startDnsmasq } from './peers.ts'
+
+// bun's default is 5 s per test (the root bunfig's [test] timeout is not read); a shared CI core needs more.
+setDefaultTimeout(60_000)
 
 const MISSING = ['dnsmasq', 'dig'].filter((b) => Bun.which(b) === null)
 if (MISSING.length > 0)

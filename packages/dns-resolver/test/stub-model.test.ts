@@ -2,12 +2,15 @@
  * Model test (STYLE.md §6): the stub against a deliberately naive model, a list of resources
  * scanned in most-specific order with the pattern matcher and a Map of assignments.
  */
-import { expect, test } from 'bun:test'
+import { expect, setDefaultTimeout, test } from 'bun:test'
 import fc from 'fast-check'
 import { comparePatterns, patternMatches } from '../src/pattern.ts'
 import { buildSentinels } from '../src/sentinels.ts'
 import { type DnsResource, StubResolver } from '../src/stub.ts'
 import { decodeMessage, encodeMessage, FLAG_RD, RCODE, TYPE } from '../src/wire.ts'
+
+// bun's default is 5 s per test (the root bunfig's [test] timeout is not read); a shared CI core needs more.
+setDefaultTimeout(60_000)
 
 const RESOURCES: DnsResource[] = [
   { id: 'corp', address: '*.corp.test' },

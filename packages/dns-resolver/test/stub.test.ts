@@ -1,4 +1,4 @@
-import { describe, expect, test } from 'bun:test'
+import { describe, expect, setDefaultTimeout, test } from 'bun:test'
 import fc from 'fast-check'
 import { buildSentinels } from '../src/sentinels.ts'
 import { type QueryContext, STUB_DROPS, type StubOutcome, StubResolver } from '../src/stub.ts'
@@ -16,6 +16,9 @@ import {
   TYPE,
 } from '../src/wire.ts'
 import { arbQuery, fuzzRuns } from './helpers.ts'
+
+// bun's default is 5 s per test (the root bunfig's [test] timeout is not read); a shared CI core needs more.
+setDefaultTimeout(60_000)
 
 const SENTINELS = buildSentinels(['192.0.2.53', '[2001:db8::53]:5353'])
 const UDP: QueryContext<string> = { transport: 'udp', sentinel: '100.100.111.1', asker: 'app:5000' }

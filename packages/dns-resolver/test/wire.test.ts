@@ -1,4 +1,4 @@
-import { describe, expect, test } from 'bun:test'
+import { describe, expect, setDefaultTimeout, test } from 'bun:test'
 import dnsPacket from 'dns-packet'
 import fc from 'fast-check'
 import {
@@ -24,6 +24,9 @@ import {
   writePtrAnswer,
 } from '../src/wire.ts'
 import { arbName, arbQuery, fuzzRuns, hex } from './helpers.ts'
+
+// bun's default is 5 s per test (the root bunfig's [test] timeout is not read); a shared CI core needs more.
+setDefaultTimeout(60_000)
 
 // `dig @127.0.0.1 App.Example.com A` as sent by dig 9.18 (captured with tcpdump -X; the cookie
 // option is removed and the OPT RDLENGTH set to 0): id 0x1d2e, RD + AD, one question, one OPT
