@@ -218,10 +218,13 @@ class Tick implements fc.Command<Model, Real> {
       else remembered++
     }
     expect([s.live.tcp, s.live.udp, s.live.icmp, s.remembered]).toEqual([...live, remembered])
-    // The timer may fire early, never late.
+    // The timer may fire early, never late; and never at or before `now` once handled (no busy loop).
     const t = r.nat.pollTimeout()
     if (m.entries.length === 0) expect(t).toBeNull()
-    else expect(t as number).toBeLessThanOrEqual(Math.min(...m.entries.map((e) => e.deadline)))
+    else {
+      expect(t as number).toBeLessThanOrEqual(Math.min(...m.entries.map((e) => e.deadline)))
+      expect(t as number).toBeGreaterThan(m.now)
+    }
   }
   toString(): string {
     return `Tick(${this.ms})`
