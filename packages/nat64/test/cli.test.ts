@@ -15,7 +15,11 @@ function cli(args: string[], stdin?: Uint8Array) {
 }
 
 /** The CLI's JSON line; on anything else, an error carrying what it printed (for a failing run's diagnosis). */
-function json(r: { code: number | null; out: string; err: string }): { action: string; reason: string | null; packets: number } {
+function json(r: { code: number | null; out: string; err: string }): {
+  action: string
+  reason: string | null
+  packets: number
+} {
   try {
     return JSON.parse(r.out)
   } catch {
