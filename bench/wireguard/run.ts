@@ -10,8 +10,8 @@
  * Each pair runs an iperf3 TCP single stream (the judging figure, see MISSION "This machine"),
  * then a UDP flood of 1372-byte datagrams; we report Mbit/s, packets/s on the receiving TUN, and
  * the CPU % of both WireGuard processes (utime + stime over the run, all threads).
- * `--rekey` keeps the ours-ours tunnel busy past REKEY_AFTER_TIME (120 s) and checks that a second
- * handshake happened without losing the stream. Side by side in one run; namespaces removed at the end.
+ * `--rekey` keeps an ours → wireguard-go tunnel busy past REKEY_AFTER_TIME (120 s); our side then
+ * prints its stats (handshakes ≥ 2 means it rekeyed) and the stream must survive the rekey. Side by side in one run; namespaces removed at the end.
  * Writes bench-results/wireguard-e2e.json in the bench workspace.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -181,7 +181,13 @@ interface Result {
   lossPct?: number
 }
 
-async function measure(pair: string, ends: End[], test: 'tcp' | 'udp', seconds: number): Promise<Result> {
+async function measure(
+  pair: string,
+  ends: End[],
+  test: 'tcp' | 'udp',
+  seconds: number,
+  extra: string[] = [],
+): Promise<Result> {
   const server = Bun.spawn(['ip', 'netns', 'exec', NS2, 'iperf3', '-s', '-1', '-B', TUN.addrB], {
     stdout: 'ignore',
     stderr: 'ignore',
@@ -189,6 +195,7 @@ async function measure(pair: string, ends: End[], test: 'tcp' | 'udp', seconds: 
   await Bun.sleep(300)
   const args = ['ip', 'netns', 'exec', NS1, 'iperf3', '-c', TUN.addrB, '-t', String(seconds), '-J']
   if (test === 'udp') args.push('-u', '-b', '0', '-l', String(MTU - 28 - 20))
+  args.push(...extra)
   const t0 = performance.now()
   const c0 = ends.map((e) => cpuTicks(e.proc.pid))
   // The iperf3 server TUN is the receiving side in both directions of measurement (client → server).
@@ -254,10 +261,12 @@ try {
     }
   }
   if (rekey) {
-    const ends = await startPair('ours-ours')
+    // Ours initiates (e1), so ours must rekey at REKEY_AFTER_TIME and wireguard-go must accept it.
+    const ends = await startPair('ours-go')
     try {
-      const r = await measure('ours-ours', ends, 'tcp', 130)
-      results.push({ ...r, test: 'tcp 130 s (rekey at 120 s)' })
+      // Rate-capped: the point is a rekey under traffic, not two minutes of a saturated core.
+      const r = await measure('ours-go', ends, 'tcp', 130, ['-b', '50M'])
+      results.push({ ...r, test: 'tcp 50M 130 s (rekey)' })
       ends[0].proc.kill('SIGUSR1')
       await Bun.sleep(200)
     } finally {
