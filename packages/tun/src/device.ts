@@ -119,9 +119,9 @@ export class Tun {
  * {@link TunConfigError} (naming the field); on any error nothing is left behind.
  */
 export function openTun(opts: TunOptions): Tun {
-  const L = libc()
   const queues = opts.multiQueue ?? 1
-  validate(opts, queues)
+  validate(opts, queues) // before libc(): bad options are reported the same on every platform
+  const L = libc()
   const fds: number[] = []
   const undo: string[][] = []
   let name = opts.name ?? ''
