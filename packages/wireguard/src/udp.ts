@@ -113,23 +113,54 @@ export class UdpTunnel {
       const rx = this.device.rx
       this.options.onPacket(data, rx.off, rx.len, rx.peer!)
     }
+    this.flushSoon()
+  }
+
+  /**
+   * Flushes once the current batch of callbacks is done (a microtask), so a burst of TUN reads or
+   * datagrams leaves in one `sendMany` (sendmmsg). Transmit slots stay valid until polled, and the
+   * ring (TRANSMIT_QUEUE_SIZE) is larger than a TUN read batch.
+   */
+  private flushSoon(): void {
+    if (this.flushQueued) return
+    this.flushQueued = true
+    queueMicrotask(this.flushTask)
+  }
+  private flushQueued = false
+  private readonly flushTask = () => {
+    this.flushQueued = false
     this.flush()
   }
+  private readonly batch: (Uint8Array | number | string)[] = []
+  private lastMappedFrom = ''
+  private lastMappedTo = ''
 
   private flush(): void {
     const s = this.socket
     if (s === null) return
+    const b = this.batch
     for (let t = this.device.pollTransmit(); t !== null; t = this.device.pollTransmit()) {
-      const addr = this.v6 && !t.to.address.includes(':') ? `::ffff:${t.to.address}` : t.to.address
-      s.send(t.data.subarray(0, t.length), t.to.port, addr)
+      let addr = t.to.address
+      if (this.v6 && !addr.includes(':')) {
+        if (addr !== this.lastMappedFrom) {
+          this.lastMappedFrom = addr
+          this.lastMappedTo = `::ffff:${addr}`
+        }
+        addr = this.lastMappedTo
+      }
+      b.push(t.data.subarray(0, t.length), t.to.port, addr)
     }
+    if (b.length === 3) s.send(b[0] as Uint8Array, b[1] as number, b[2] as string)
+    else if (b.length > 0) s.sendMany(b)
+    b.length = 0
     for (let e = this.device.pollEvent(); e !== null; e = this.device.pollEvent()) this.options.onEvent?.(e)
     this.arm()
   }
 
+  /** Keeps one timer at the earliest deadline; a later deadline waits for the earlier wake-up. */
   private arm(): void {
     const at = this.device.pollTimeout()
-    if (at === null || at === this.timerAt) return
+    if (at === null || at >= this.timerAt) return
     if (this.timer !== null) clearTimeout(this.timer)
     this.timerAt = at
     this.timer = setTimeout(
