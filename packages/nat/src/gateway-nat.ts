@@ -396,7 +396,8 @@ export class GatewayNat {
     const client = this.access.clientByTunnelIp(fam, f.dst, 0)
     r.clientId = client
     if (client < 0) return this.drop('nat-not-a-client')
-    if (isIcmpError(fam, f.protocol, f.icmpType)) return this.in('icmp-error')
+    // Not counted here: the caller routes it through `handleInboundIcmpErrorFlow`, which counts it.
+    if (isIcmpError(fam, f.protocol, f.icmpType)) return 'icmp-error'
     const c = this.access.clients.get(client)!
     const cls = classOf(f)
     let expired = false
