@@ -59,6 +59,30 @@ export const gatewayConfigSchema = z
     clients: z.array(clientSchema).default([]),
   })
   .superRefine((cfg, ctx) => {
+    // The flag backend's rules (packages/feature-flags), checked here so the error names our fields.
+    const ff = cfg.featureFlags
+    if (ff.url !== undefined && !ff.apiKey) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['featureFlags', 'apiKey'],
+        message: 'required when featureFlags.url is set',
+      })
+    }
+    if (ff.timeoutMs >= ff.intervalSeconds * 1000) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['featureFlags', 'timeoutMs'],
+        message: 'must be shorter than featureFlags.intervalSeconds',
+      })
+    }
+    // Shorter, and a healthy backend would flap flags back to their defaults between answers.
+    if (ff.graceSeconds * 1000 < ff.intervalSeconds * 1000 + ff.timeoutMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['featureFlags', 'graceSeconds'],
+        message: 'must be at least featureFlags.intervalSeconds + featureFlags.timeoutMs',
+      })
+    }
     for (const message of duplicateIds(cfg.resources, 'resource'))
       ctx.addIssue({ code: 'custom', path: ['resources'], message })
     for (const message of duplicateIds(

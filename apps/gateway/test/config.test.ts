@@ -90,10 +90,34 @@ describe('gateway config (issue 9: a wrong config names the field and the proble
       loadConfig(gatewayConfigSchema, { env: { GATEHOUSE_PRIVATE_KEY: KEY_A, GATEHOUSE_TUN__MTU: '1000' } }),
     ).toThrow(ConfigError)
     const cfg = loadConfig(gatewayConfigSchema, {
-      env: { GATEHOUSE_PRIVATE_KEY: KEY_A, GATEHOUSE_FEATURE_FLAGS__URL: 'http://127.0.0.1:8000' },
+      env: {
+        GATEHOUSE_PRIVATE_KEY: KEY_A,
+        GATEHOUSE_FEATURE_FLAGS__URL: 'http://127.0.0.1:8000',
+        GATEHOUSE_FEATURE_FLAGS__API_KEY: 'phc_test',
+      },
       flags: { 'tun.name': 'gw0' },
     })
     expect(cfg.featureFlags.url).toBe('http://127.0.0.1:8000')
     expect(cfg.tun.name).toBe('gw0')
+  })
+
+  test('feature-flag backend settings are checked at start, naming the field', () => {
+    expect(problems({ privateKey: KEY_A, featureFlags: { url: 'http://127.0.0.1:9' } })).toEqual([
+      'featureFlags.apiKey: required when featureFlags.url is set',
+    ])
+    expect(
+      problems({
+        privateKey: KEY_A,
+        featureFlags: { intervalSeconds: 5, timeoutMs: 5000, graceSeconds: 60 },
+      }),
+    ).toEqual(['featureFlags.timeoutMs: must be shorter than featureFlags.intervalSeconds'])
+    expect(
+      problems({
+        privateKey: KEY_A,
+        featureFlags: { intervalSeconds: 60, timeoutMs: 1000, graceSeconds: 60 },
+      }),
+    ).toEqual([
+      'featureFlags.graceSeconds: must be at least featureFlags.intervalSeconds + featureFlags.timeoutMs',
+    ])
   })
 })
