@@ -80,8 +80,21 @@ export function errorBuilt(
   return res
 }
 
+/** The caller's monotonic clock for this call (ms), for the error rate limiter; set by `translate`. */
+export const clock = { now: 0 }
+
 /** One spec per direction, reused: a literal per call would allocate. */
-export const spec4: Icmpv4ErrorSpec = { type: 0, code: 0, src: 0, mtu: 0, pointer: 0, ttl: 64, maxLen: 576 }
+export const spec4: Icmpv4ErrorSpec = {
+  type: 0,
+  code: 0,
+  src: 0,
+  mtu: 0,
+  pointer: 0,
+  ttl: 64,
+  maxLen: 576,
+  limiter: null,
+  now: 0,
+}
 export const spec6: Icmpv6ErrorSpec = {
   type: 0,
   code: 0,
@@ -91,6 +104,8 @@ export const spec6: Icmpv6ErrorSpec = {
   pointer: 0,
   hopLimit: 64,
   maxLen: 1280,
+  limiter: null,
+  now: 0,
 }
 
 /** Extension header types that RFC 7915 §5.1 skips or that carry a Next Header (RFC 8200 §4, RFC 7045). */

@@ -1,6 +1,8 @@
 /**
  * Translator options (configuration time: validated once, may throw naming the field).
  */
+
+import type { IcmpRateLimiter } from '@gatehouse/icmp-errors'
 import { ipv4FromText, ipv6FromText } from '@gatehouse/ip-packet'
 import { IPV4_MIN_MTU, IPV6_MIN_MTU } from './constants.ts'
 import type { Rfc6791Pool } from './pool-rfc6791.ts'
@@ -25,6 +27,11 @@ export interface Nat64OptionsInput {
   errorSource4?: string | number | null
   /** Source of the ICMPv6 errors the translator makes (default: the offending packet's destination). */
   errorSource6?: string | Uint8Array | null
+  /**
+   * RFC 7915 §4.4 / RFC 4443 §2.4(f): rate-limit the errors the translator makes (per destination, token
+   * bucket; `translate`'s `now` is its clock). Default none. Translated errors are never limited here.
+   */
+  errorLimiter?: IcmpRateLimiter | null
 }
 
 /** Validated options; build with `nat64Options()`. */
@@ -40,6 +47,7 @@ export interface Nat64Options {
   readonly errorSource4: number
   /** 16 bytes, or null for "the offending packet's destination". */
   readonly errorSource6: Uint8Array | null
+  readonly errorLimiter: IcmpRateLimiter | null
 }
 
 function mtu(v: number | undefined, dflt: number, min: number, field: string): number {
@@ -81,5 +89,6 @@ export function nat64Options(input: Nat64OptionsInput = {}): Nat64Options {
     errorOnUntranslatable: input.errorOnUntranslatable ?? true,
     errorSource4,
     errorSource6,
+    errorLimiter: input.errorLimiter ?? null,
   }
 }

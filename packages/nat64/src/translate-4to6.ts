@@ -11,6 +11,7 @@ import { buildIcmpv4Error } from '@gatehouse/icmp-errors'
 import { finish, Ipv4View, Ipv6View, ipv6Copy, pseudoV6, sum } from '@gatehouse/ip-packet'
 import {
   adjust,
+  clock,
   drop,
   errorBuilt,
   get16,
@@ -126,6 +127,8 @@ function error4(
   spec4.mtu = mtu
   spec4.pointer = 0
   spec4.src = o.errorSource4 >= 0 ? o.errorSource4 : v4.dstAddr
+  spec4.limiter = o.errorLimiter
+  spec4.now = clock.now
   return errorBuilt(res, buildIcmpv4Error(b, off, len, spec4, res.errorBuf, 0), reason)
 }
 

@@ -10,6 +10,7 @@ import { buildIcmpv6Error } from '@gatehouse/icmp-errors'
 import { finish, fold, Ipv6View, pseudoV6, sum } from '@gatehouse/ip-packet'
 import {
   adjust,
+  clock,
   drop,
   errorBuilt,
   get16,
@@ -99,6 +100,8 @@ function error6(
   spec6.code = code
   spec6.mtu = mtuOrPointer
   spec6.pointer = mtuOrPointer
+  spec6.limiter = o.errorLimiter
+  spec6.now = clock.now
   if (o.errorSource6 !== null) {
     spec6.src = o.errorSource6
     spec6.srcOff = 0

@@ -5,7 +5,7 @@
  */
 import { ICMP_REASONS } from '@gatehouse/icmp-errors'
 import { DROP_REASONS } from '@gatehouse/ip-packet'
-import { drop } from './common.ts'
+import { clock, drop } from './common.ts'
 import type { AddressMapper } from './mapper.ts'
 import { type Nat64Options, type Nat64OptionsInput, nat64Options } from './options.ts'
 import { NAT64_DROP_REASONS, NAT64_ERROR_REASONS } from './reasons.ts'
@@ -24,6 +24,7 @@ import { translate6to4 } from './translate-6to4.ts'
  * - `icmp-error`: `packets[0]` is an ICMP error (in `res.errorBuf`) to send
  *   back to the packet's source, same family as the input; `reason` says why;
  * - `drop`: nothing to send; `reason` says why.
+ * `now` (monotonic ms) feeds `options.errorLimiter`, if any.
  * Never throws and allocates nothing, whatever the bytes.
  */
 export function translate(
@@ -31,7 +32,9 @@ export function translate(
   mapper: AddressMapper,
   options: Nat64Options,
   res: TranslateResult,
+  now = 0,
 ): TranslateResult {
+  clock.now = now
   const b = pkt.buf
   if (pkt.len < 1 || pkt.off < 0 || pkt.off + pkt.len > b.length) return drop(res, 'ip-truncated')
   const version = b[pkt.off] >> 4
@@ -74,8 +77,8 @@ export class Translator {
   }
 
   /** Translate `pkt` (see `translate`); the result is `this.result`, valid until the next call. */
-  translate(pkt: PacketBuf): TranslateResult {
-    const r = translate(pkt, this.mapper, this.options, this.result)
+  translate(pkt: PacketBuf, now = 0): TranslateResult {
+    const r = translate(pkt, this.mapper, this.options, this.result, now)
     if (r.reason === null) this.counts.translated++
     else this.counts[r.reason as TranslateCountKey]++
     return r

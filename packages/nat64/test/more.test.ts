@@ -166,3 +166,23 @@ describe('counting', () => {
     expect(Object.values(t.counts).reduce((a, b) => a + b, 0)).toBe(3)
   })
 })
+
+describe('rate limiting the errors the translator makes', () => {
+  test('RFC 7915 §4.4 / RFC 4443 §2.4(f): with an errorLimiter, a burst of Packet Too Big is cut to the bucket', async () => {
+    const { IcmpRateLimiter } = await import('@gatehouse/icmp-errors')
+    const limiter = new IcmpRateLimiter({ ratePerSec: 1, burst: 2 })
+    const t = new Translator(new Rfc6052Mapper('64:ff9b:1::/96'), { mtu4: 1280, errorLimiter: limiter })
+    const big = buildTcp6({
+      src: v6('64:ff9b:1::c000:201'),
+      dst: v6('64:ff9b:1::c633:6402'),
+      srcPort: 1,
+      dstPort: 2,
+      payload: payload(1400),
+    })
+    const actions = [0, 1, 2, 3].map((i) => t.translate(place(big), i).action)
+    expect(actions).toEqual(['icmp-error', 'icmp-error', 'drop', 'drop'])
+    expect(t.counts['icmp-rate-limited']).toBe(2)
+    // A second later the bucket has a token again.
+    expect(t.translate(place(big), 1100).action).toBe('icmp-error')
+  })
+})
