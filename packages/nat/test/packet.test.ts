@@ -243,6 +243,35 @@ describe('MISSION.md: ICMP errors routed by the quoted packet', () => {
     ]).toEqual([true, 4, v4('100.96.0.9'), v4(A.ipv4), 4242])
   })
 
+  test('MISSION.md: Time Exceeded about a NATed ping is routed back like Destination Unreachable (tracepath)', () => {
+    const nat = setup()
+    nat.setDomainMapping(A.id, 'web', 'other.example', ['100.96.0.9'], [REAL4])
+    nat.handleOutbound(
+      0,
+      A.id,
+      parse(buildIcmp4Echo({ src: v4(A.ipv4), dst: v4('100.96.0.9'), id: 300, seq: 1 })),
+      false,
+    )
+    const ping = buildIcmp4Echo({ src: v4(A.ipv4), dst: v4(PROXIES_1[0]), id: 300, seq: 2 })
+    expect(nat.handleOutbound(1, A.id, parse(ping), false)).toBe('forward')
+    expect(parse(ping).srcPort).toBe(301)
+    // A router on the way: Time Exceeded quoting the packet as the gateway sent it.
+    const err = buildIcmp4({
+      src: v4('203.0.113.1'),
+      dst: v4(A.ipv4),
+      type: 11,
+      code: 0,
+      payload: ping.slice(0, 28),
+    })
+    expect(nat.handleInbound(2, parse(err))).toBe('icmp-error')
+    expect([nat.result.clientId, nat.result.src4, nat.result.dstPort, nat.result.translate]).toEqual([
+      A.id,
+      v4(PROXIES_1[0]),
+      300,
+      false,
+    ])
+  })
+
   test('an error to no client is nat-not-a-client', () => {
     const nat = setup()
     const err = buildIcmp4({
