@@ -1,7 +1,10 @@
 /**
  * Why a packet was not translated: kebab-case values from one `as const`
  * array, counted by the caller (`Translator.counts`). A malformed packet's
- * reason comes from `@gatehouse/ip-packet`'s `DROP_REASONS` instead.
+ * reason comes from `@gatehouse/ip-packet`'s `DROP_REASONS` instead, and an
+ * error that was due but that the ICMP error builder declined (about an ICMP
+ * error, to a multicast address, rate-limited, ...) from
+ * `@gatehouse/icmp-errors`' `ICMP_REASONS`.
  */
 
 /** Reasons a packet was dropped (`action: 'drop'`). */
@@ -34,8 +37,6 @@ export const NAT64_DROP_REASONS = [
   'nat64-too-many-fragments',
   /** No headroom (before) nor tailroom (after) to grow an IPv4 packet into IPv6 in place. */
   'nat64-no-room',
-  /** An error was due (RFC 7915 §4.4/§5.4) but the ICMP error builder declined to make one (e.g. about an ICMP error). */
-  'nat64-error-suppressed',
   /** RFC 7915 §5.1: IPv6 payload length 0 (a jumbogram, RFC 2675) cannot become IPv4. */
   'nat64-jumbogram',
 ] as const
