@@ -17,6 +17,7 @@ import {
   TunPermissionError,
   TunUnavailableError,
 } from './errors.ts'
+import { encodeIfreq, ifreqName } from './ifreq.ts'
 import {
   CLONE_NEWNET,
   cstr,
@@ -36,7 +37,6 @@ import {
   IFF_TUN,
   IFF_TUN_EXCL,
   IFNAMSIZ,
-  IFREQ_SIZE,
   libc,
   O_CLOEXEC,
   O_NONBLOCK,
@@ -199,10 +199,8 @@ function openQueue(name: string, multi: boolean, exclusive: boolean): { fd: numb
     if (e === EACCES || e === EPERM) throw new TunPermissionError(`open /dev/net/tun: ${errnoName(e)}`)
     throw new TunError(`open /dev/net/tun: ${errnoName(e)}`)
   }
-  const ifr = new Uint8Array(IFREQ_SIZE)
-  ifr.set(new TextEncoder().encode(name), 0)
   const flags = IFF_TUN | IFF_NO_PI | (multi ? IFF_MULTI_QUEUE : 0) | (exclusive ? IFF_TUN_EXCL : 0)
-  new DataView(ifr.buffer).setUint16(IFNAMSIZ, flags, true)
+  const ifr = encodeIfreq(name, flags)
   if (L.ioctl(fd, TUNSETIFF, ptr(ifr)) < 0) {
     const e = errno()
     L.close(fd)
@@ -213,8 +211,7 @@ function openQueue(name: string, multi: boolean, exclusive: boolean): { fd: numb
   }
   const fl = L.fcntl(fd, F_GETFL, 0)
   L.fcntl(fd, F_SETFL, fl | O_NONBLOCK)
-  const end = ifr.indexOf(0)
-  return { fd, name: new TextDecoder().decode(ifr.subarray(0, end < 0 ? IFNAMSIZ : end)) }
+  return { fd, name: ifreqName(ifr) } // the kernel writes the name back (tun%d filled in)
 }
 
 /** Runs `f` with this thread in the named network namespace (devices are created in the opener's namespace). */

@@ -163,6 +163,39 @@ for (const io of ['ring', 'poll'] as const) {
   })
 }
 
+describe.skipIf(!CAN_RUN)('multi-queue', () => {
+  test('IFF_MULTI_QUEUE: the kernel spreads flows over the queues, each queue delivers its own', async () => {
+    const t = openTun({
+      name: 'ghmq2',
+      mtu: 1400,
+      addresses: ['10.99.0.1/24'],
+      routes: [],
+      netns: ns,
+      multiQueue: 2,
+    })
+    const udp = [0, 0]
+    for (let q = 0; q < 2; q++)
+      t.queues[q].onPackets((buf, off) => {
+        if (buf[off] >> 4 === 4 && buf[off + 9] === 17) udp[q]++
+      })
+    // 24 flows (source ports): the chance that a flow hash puts all of them on one queue is 2^-23.
+    const script = `
+      const dgram = require('node:dgram')
+      let left = 24
+      for (let i = 0; i < 24; i++) {
+        const s = dgram.createSocket('udp4')
+        s.bind(0, '10.99.0.1', () => s.send('x', 7777, '10.99.0.2', () => { s.close(); if (--left === 0) process.exit(0) }))
+      }`
+    const child = Bun.spawn(['ip', 'netns', 'exec', ns, process.execPath, '-e', script])
+    expect(await child.exited).toBe(0)
+    await until(() => udp[0] + udp[1] >= 24, 3000, '24 datagrams')
+    expect(udp[0]).toBeGreaterThan(0)
+    expect(udp[1]).toBeGreaterThan(0)
+    t.close()
+    expect(link(ns, 'ghmq2')).toBeNull()
+  })
+})
+
 describe.skipIf(!CAN_RUN)('MTU', () => {
   test('RFC 791 §2.3: the kernel fragments to the device MTU; a DF packet above it is refused', async () => {
     // IPv4 only: IPv6 needs an MTU of at least 1280 (RFC 8200 §5).
