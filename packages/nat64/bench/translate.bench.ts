@@ -150,7 +150,7 @@ for (const size of ['64B', '1400B', 'error']) {
     }
     {
       const { buf, head } = work(size === 'error' ? cases[cases.length - 1] : cases[0])
-      bench(`restore only (${head.length} B header copy)`, () => {
+      bench(`restore only ${size} (${head.length} B copy)`, () => {
         buf.set(head, NAT64_HEADROOM)
         do_not_optimize(buf[NAT64_HEADROOM])
       })
