@@ -14,6 +14,9 @@ import {
   type Ipv6Spec,
 } from '../src/index.ts'
 
+/** `FUZZ_RUNS=10000000 bun run fuzz` raises the hostile-input properties' budget; 0 keeps the modest CI defaults. */
+export const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 0)
+
 export const u16 = fc.integer({ min: 0, max: 0xffff })
 export const u32 = fc.nat(0xffffffff)
 export const addr6 = fc.uint8Array({ minLength: 16, maxLength: 16 })

@@ -10,7 +10,7 @@ import {
   TcpView,
   UdpView,
 } from '../src/index.ts'
-import { anyPacket, icmpError } from './arbitraries.ts'
+import { anyPacket, FUZZ_RUNS, icmpError } from './arbitraries.ts'
 
 /** Every enumerable getter of a view's prototype chain returns a finite number or a boolean. */
 function assertGettersSane(view: object) {
@@ -54,7 +54,7 @@ describe('smoltcp contract: once check() passes, no accessor reads out of bounds
           }
         },
       ),
-      { numRuns: 1000 },
+      { numRuns: FUZZ_RUNS || 1000 },
     )
   })
 
@@ -95,7 +95,7 @@ describe('smoltcp contract: once check() passes, no accessor reads out of bounds
         expect(q.l4Off + Math.min(q.l4Len, 8)).toBeLessThanOrEqual(b.length)
         assertGettersSane(q)
       }),
-      { numRuns: 1000 },
+      { numRuns: FUZZ_RUNS || 1000 },
     )
   })
 })
