@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { ConfigError, createLogger, gitVersion, loadConfig, splitFlags } from '@gatehouse/app-common'
 import { addClient, initConfig } from './commands.ts'
 import { gatewayConfigSchema } from './config.ts'
+import { installProfilerSignal } from './profile.ts'
 import { runGateway } from './run.ts'
 
 const DEFAULT_CONFIG = 'gateway.json'
@@ -115,6 +116,7 @@ async function main(argv: string[]): Promise<number> {
   )
   log.info('config loaded', { file })
   const gw = await runGateway({ config, log, argv, env: process.env })
+  installProfilerSignal(config.log.dir ?? process.cwd(), log)
   const stop = async (signal: string, code: number) => {
     log.info('shutting down', { signal })
     await gw.stop()

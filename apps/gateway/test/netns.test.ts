@@ -1,0 +1,258 @@
+/**
+ * Root-only smoke test: the gateway app as a process with a real TUN device in namespace
+ * `gh-gw-g<pid>`, a `site` namespace behind it (nftables masquerade on the gateway's site-side
+ * veth), and wireguard-go + `wg` as the client in `gh-gw-c<pid>`. A CIDR resource is pinged
+ * through the tunnel; then a control message (AssignedIps) is injected on the client's tunnel
+ * interface through an AF_PACKET socket, the gateway resolves the name at the site's dnsmasq and
+ * answers DomainStatus, and the proxy IP is pinged through the NAT.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { buildControlPacket, decodeControlPacket, MessageType } from '@gatehouse/control'
+import type { Subprocess } from 'bun'
+
+const ROOT = process.getuid?.() === 0
+const TOOLS = ['wireguard-go', 'wg', 'nft', 'dnsmasq', 'ping', 'python3'].filter((t) => Bun.which(t) === null)
+if (!ROOT) console.warn('skipping gateway netns smoke test: needs root (namespaces, TUN, nftables)')
+else if (TOOLS.length > 0) console.warn(`skipping gateway netns smoke test: missing ${TOOLS.join(', ')}`)
+const RUN = ROOT && TOOLS.length === 0
+
+const id = process.pid % 100000
+const NS_C = `gh-gw-c${id}`
+const NS_G = `gh-gw-g${id}`
+const NS_S = `gh-gw-s${id}`
+const WG_IF = `ghgwc${id}`
+const GW_TUN = `ghgwt${id}`
+const MAIN = join(import.meta.dir, '..', 'src', 'main.ts')
+const SITE = '10.77.0.2'
+
+function sh(...argv: string[]): string {
+  const r = Bun.spawnSync(argv, { stdout: 'pipe', stderr: 'pipe' })
+  if (r.exitCode !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr.toString()}`)
+  return r.stdout.toString()
+}
+function shQuiet(...argv: string[]): void {
+  Bun.spawnSync(argv, { stdout: 'ignore', stderr: 'ignore' })
+}
+const inNs = (ns: string, ...argv: string[]) => sh('ip', 'netns', 'exec', ns, ...argv)
+
+let dir = ''
+let gateway: Subprocess<'ignore', 'ignore', 'pipe'> | null = null
+let wgGo: Subprocess | null = null
+let dnsmasq: Subprocess | null = null
+let gatewayLog = ''
+
+async function waitFor(what: string, check: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms
+  while (Date.now() < end) {
+    if (check()) return
+    await Bun.sleep(50)
+  }
+  throw new Error(`timed out waiting for ${what}\ngateway log:\n${gatewayLog}`)
+}
+
+function teardown(): void {
+  for (const p of [gateway, wgGo, dnsmasq]) p?.kill('SIGTERM')
+  for (const ns of [NS_C, NS_G, NS_S]) shQuiet('ip', 'netns', 'del', ns)
+  if (dir) rmSync(dir, { recursive: true, force: true })
+}
+
+describe.skipIf(!RUN)('gateway app in network namespaces (issue 9, root)', () => {
+  beforeAll(async () => {
+    teardown()
+    dir = mkdtempSync(join(tmpdir(), 'gh-gw-'))
+    for (const ns of [NS_C, NS_G, NS_S]) {
+      sh('ip', 'netns', 'add', ns)
+      sh('ip', '-n', ns, 'link', 'set', 'lo', 'up')
+    }
+    // Links are created inside the namespaces: the host's interfaces are never touched.
+    sh('ip', '-n', NS_C, 'link', 'add', 'c0', 'type', 'veth', 'peer', 'name', 'g0', 'netns', NS_G)
+    sh('ip', '-n', NS_G, 'link', 'add', 'g1', 'type', 'veth', 'peer', 'name', 's0', 'netns', NS_S)
+    for (const [ns, dev, addr] of [
+      [NS_C, 'c0', '192.168.77.1/24'],
+      [NS_G, 'g0', '192.168.77.2/24'],
+      [NS_G, 'g1', '10.77.0.1/24'],
+      [NS_S, 's0', `${SITE}/24`],
+    ]) {
+      sh('ip', '-n', ns, 'addr', 'add', addr, 'dev', dev)
+      sh('ip', '-n', ns, 'link', 'set', dev, 'up')
+    }
+    inNs(NS_G, 'sysctl', '-qw', 'net.ipv4.ip_forward=1')
+    // The host masquerades the clients' tunnel IPs towards the site (MISSION.md picture).
+    const rules = join(dir, 'nat.nft')
+    writeFileSync(
+      rules,
+      'table ip gh_gw {\n chain post {\n  type nat hook postrouting priority 100;\n  ip saddr 100.64.0.0/11 oifname "g1" masquerade\n }\n}\n',
+    )
+    inNs(NS_G, 'nft', '-f', rules)
+
+    dnsmasq = Bun.spawn(
+      [
+        'ip',
+        'netns',
+        'exec',
+        NS_S,
+        'dnsmasq',
+        '--no-daemon',
+        '--no-resolv',
+        '--no-hosts',
+        '--bind-interfaces',
+        `--listen-address=${SITE}`,
+        `--address=/app.example.test/${SITE}`,
+        `--pid-file=${join(dir, 'dnsmasq.pid')}`,
+      ],
+      { stdout: 'ignore', stderr: 'ignore' },
+    )
+
+    const gwKey = sh('wg', 'genkey').trim()
+    const gwPub = Bun.spawnSync(['wg', 'pubkey'], { stdin: new TextEncoder().encode(gwKey) })
+      .stdout.toString()
+      .trim()
+    const cKey = sh('wg', 'genkey').trim()
+    const cPub = Bun.spawnSync(['wg', 'pubkey'], { stdin: new TextEncoder().encode(cKey) })
+      .stdout.toString()
+      .trim()
+    const cfg = {
+      listen: '0.0.0.0:51820',
+      privateKey: gwKey,
+      tun: { name: GW_TUN },
+      upstreamDns: [SITE],
+      log: { console: 'json', level: 'DEBUG' },
+      resources: [
+        { id: 'site', type: 'cidr', address: '10.77.0.0/24' },
+        { id: 'web', type: 'dns', address: '*.example.test' },
+      ],
+      clients: [
+        {
+          name: 'alice',
+          publicKey: cPub,
+          ipv4: '100.64.0.2',
+          ipv6: 'fd00:2021:1111::2',
+          resources: ['site', 'web'],
+        },
+      ],
+    }
+    const cfgFile = join(dir, 'gateway.json')
+    writeFileSync(cfgFile, JSON.stringify(cfg))
+    gateway = Bun.spawn(['ip', 'netns', 'exec', NS_G, process.execPath, MAIN, 'run', '--config', cfgFile], {
+      stdin: 'ignore',
+      stdout: 'ignore',
+      stderr: 'pipe',
+    })
+    void (async () => {
+      const dec = new TextDecoder()
+      for await (const chunk of gateway!.stderr) gatewayLog += dec.decode(chunk)
+    })()
+    await waitFor('gateway running', () => gatewayLog.includes('gateway running'))
+
+    wgGo = Bun.spawn(['ip', 'netns', 'exec', NS_C, 'wireguard-go', '-f', WG_IF], {
+      stdout: 'ignore',
+      stderr: 'ignore',
+    })
+    await waitFor('wireguard-go interface', () => {
+      const r = Bun.spawnSync(['ip', '-n', NS_C, 'link', 'show', WG_IF], {
+        stdout: 'ignore',
+        stderr: 'ignore',
+      })
+      return r.exitCode === 0
+    })
+    const keyFile = join(dir, 'client.key')
+    writeFileSync(keyFile, cKey, { mode: 0o600 })
+    inNs(
+      NS_C,
+      'wg',
+      'set',
+      WG_IF,
+      'private-key',
+      keyFile,
+      'peer',
+      gwPub,
+      'endpoint',
+      '192.168.77.2:51820',
+      'allowed-ips',
+      '10.77.0.0/24,100.96.0.0/11,100.64.0.1/32,::/128',
+    )
+    sh('ip', '-n', NS_C, 'addr', 'add', '100.64.0.2/32', 'dev', WG_IF)
+    sh('ip', '-n', NS_C, 'link', 'set', WG_IF, 'up')
+    sh('ip', '-n', NS_C, 'route', 'add', '10.77.0.0/24', 'dev', WG_IF)
+    sh('ip', '-n', NS_C, 'route', 'add', '100.96.0.0/11', 'dev', WG_IF)
+  }, 60_000)
+
+  afterAll(() => {
+    teardown()
+  })
+
+  test('ping a CIDR resource through wireguard-go -> gateway -> masquerade -> site', () => {
+    const out = inNs(NS_C, 'ping', '-c', '3', '-i', '0.2', '-W', '3', SITE)
+    expect(out).toContain('3 received')
+  }, 30_000)
+
+  test('control: AssignedIps on the tunnel -> DomainStatus active -> ping the proxy IP through the NAT', async () => {
+    const packet = buildControlPacket({
+      type: MessageType.AssignedIps,
+      requestId: 42,
+      resource: 'web',
+      domain: 'app.example.test',
+      proxyIps: ['100.96.0.1', '100.96.0.2', '100.96.0.3', '100.96.0.4'],
+    })
+    // An AF_PACKET socket on wireguard-go's TUN: what we send is read by wireguard-go and encrypted
+    // to the gateway (allowed-ips ::/128); the answer is what wireguard-go writes to the TUN.
+    const py = `
+import socket, sys, select, time
+s = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x0003))
+s.bind((sys.argv[1], 0))
+tx = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM)
+tx.sendto(bytes.fromhex(sys.argv[2]), (sys.argv[1], 0x86DD))
+end = time.time() + 8
+while time.time() < end:
+    r, _, _ = select.select([s], [], [], 0.5)
+    if not r: continue
+    data, addr = s.recvfrom(65535)
+    if addr[2] != socket.PACKET_OUTGOING and len(data) > 40 and data[0] >> 4 == 6 and data[6] == 253:
+        print(data.hex()); sys.exit(0)
+sys.exit(3)
+`
+    const r = Bun.spawnSync(
+      ['ip', 'netns', 'exec', NS_C, 'python3', '-c', py, WG_IF, Buffer.from(packet).toString('hex')],
+      { stdout: 'pipe', stderr: 'pipe' },
+    )
+    if (r.exitCode !== 0) throw new Error(`no DomainStatus (exit ${r.exitCode}): ${r.stderr}\n${gatewayLog}`)
+    const answer = new Uint8Array(Buffer.from(r.stdout.toString().trim(), 'hex'))
+    expect(decodeControlPacket(answer, 0, answer.length)).toEqual({
+      type: MessageType.DomainStatus,
+      requestId: 42,
+      resource: 'web',
+      domain: 'app.example.test',
+      status: 'active',
+    })
+    const out = inNs(NS_C, 'ping', '-c', '2', '-i', '0.2', '-W', '3', '100.96.0.3')
+    expect(out).toContain('2 received')
+    expect(out).toContain('from 100.96.0.3') // the reply comes back from the proxy IP
+  }, 30_000)
+
+  test('a proxy IP with no mapping: ping says unreachable at once (ICMP 3/0 from the gateway)', () => {
+    const r = Bun.spawnSync(['ip', 'netns', 'exec', NS_C, 'ping', '-c', '1', '-W', '3', '100.96.0.77'], {
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
+    const out = r.stdout.toString()
+    expect(r.exitCode).not.toBe(0)
+    expect(out).toContain('From 100.64.0.1')
+    expect(out).toContain('Destination Net Unreachable')
+  }, 30_000)
+
+  test('SIGTERM: the gateway says goodbye, stops and removes its TUN device', async () => {
+    gateway!.kill('SIGTERM')
+    await gateway!.exited
+    expect(gatewayLog).toContain('said goodbye to clients')
+    expect(gatewayLog).toContain('"clients":1')
+    const r = Bun.spawnSync(['ip', '-n', NS_G, 'link', 'show', GW_TUN], {
+      stdout: 'ignore',
+      stderr: 'ignore',
+    })
+    expect(r.exitCode).not.toBe(0)
+    gateway = null
+  }, 30_000)
+})
