@@ -8,7 +8,7 @@
  * decision, so an ICMP error about it quotes the original bytes.
  */
 import { buildIcmpv4Error } from '@gatehouse/icmp-errors'
-import { finish, Ipv4View, Ipv6View, ipv6Copy, pseudoV6, sum } from '@gatehouse/ip-packet'
+import { finish, Ipv4View, pseudoV6, sum } from '@gatehouse/ip-packet'
 import {
   adjust,
   clock,
@@ -43,7 +43,6 @@ import type { PacketBuf, TranslateResult } from './result.ts'
 
 const v4 = new Ipv4View()
 const q4 = new Ipv4View()
-const h6 = new Ipv6View()
 /** [0,16) source, [16,32) destination of the packet being written. */
 const addrs = new Uint8Array(32)
 /** The same for the packet quoted in an ICMP error. */
@@ -64,13 +63,16 @@ function writeIpv6(
   hopLimit: number,
   a: Uint8Array,
 ): void {
-  h6.reset(buf, o, IPV6_HEADER_LEN)
-  h6.setVersionTcFlow(tc, 0)
-  h6.setPayloadLen(payloadLen)
-  h6.setNextHeader(nextHeader)
-  h6.setHopLimit(hopLimit)
-  ipv6Copy(a, 0, buf, o + 8)
-  ipv6Copy(a, 16, buf, o + 24)
+  // RFC 8200 §3 field by field: version 6, traffic class, flow label 0; then both addresses.
+  buf[o] = 0x60 | (tc >> 4)
+  buf[o + 1] = (tc & 0x0f) << 4
+  buf[o + 2] = 0
+  buf[o + 3] = 0
+  buf[o + 4] = payloadLen >>> 8
+  buf[o + 5] = payloadLen
+  buf[o + 6] = nextHeader
+  buf[o + 7] = hopLimit
+  for (let i = 0; i < 32; i++) buf[o + 8 + i] = a[i]
 }
 
 /** RFC 8200 §4.5 Fragment header at `buf[o..]`: RFC 7915 §4.1 copies the IPv4 identification into the low 16 bits. */
