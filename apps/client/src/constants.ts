@@ -1,0 +1,43 @@
+/**
+ * The client's constants: where each number comes from. Specification values (MISSION.md,
+ * Firezone's client) apart from implementation choices, as wireguard-go splits them.
+ */
+import { KEEPALIVE_TIMEOUT_MS } from '@gatehouse/wireguard'
+
+// ---- Facts carried over from the reference (MISSION.md "Client, DNS") ----------------------------
+
+/** Proxy IPs of DNS resources, IPv4 (routed into the TUN). */
+export const PROXY_RANGE_V4 = '100.96.0.0/11'
+/** Proxy IPs of DNS resources, IPv6 (routed into the TUN). */
+export const PROXY_RANGE_V6 = 'fd00:2021:1111:8000::/107'
+/** Sentinel DNS servers, IPv4 (routed into the TUN). */
+export const SENTINEL_RANGE_V4 = '100.100.111.0/24'
+/** Sentinel DNS servers, IPv6 (routed into the TUN). */
+export const SENTINEL_RANGE_V6 = 'fd00:2021:1111:8000:100:100:111:0/120'
+/** DNS over UDP and TCP (RFC 1035 §4.2). */
+export const DNS_PORT = 53
+
+// ---- Implementation choices ---------------------------------------------------------------------
+
+/**
+ * How long a resource query waits for the gateway's DomainStatus before the application gets
+ * SERVFAIL. Short, because the application is blocked meanwhile; long enough for the gateway to
+ * resolve the name at its site (its resolver gives up on one upstream after 2 s too).
+ */
+export const STATUS_TIMEOUT_MS = 2_000
+/** An active name is re-announced (the gateway re-resolves it) when asked again after this long. */
+export const REFRESH_AFTER_MS = 30_000
+/**
+ * A handshake that completes after this long without any authenticated packet from the gateway
+ * means the gateway may have lost our mappings (restart without Goodbye, or idle cleanup): every
+ * mapping is re-sent. A healthy peer sends at least a passive keepalive every KEEPALIVE_TIMEOUT
+ * while we send data (WireGuard paper §6.5), so a routine rekey never looks this quiet.
+ */
+export const RESYNC_AFTER_QUIET_MS = KEEPALIVE_TIMEOUT_MS
+/**
+ * Resync messages staged ahead of the packet that starts a handshake, at most (the device stages
+ * 128 packets; the rest of a larger resync is sent when the handshake completes).
+ */
+export const MAX_STAGED_RESYNC = 100
+/** Answers for applications waiting on one name's status, at most; more get SERVFAIL at once. */
+export const MAX_WAITERS_PER_NAME = 64
