@@ -139,7 +139,10 @@ async function startOurs(
     peerTunAddr: peerAddr,
     mtu: MTU,
   }
-  const proc = Bun.spawn(['ip', 'netns', 'exec', ns, process.execPath, join(here, 'peer.ts')], {
+  // WG_BENCH_PROFILE=<dir>: CPU profiles of our peers (markdown), written when they exit.
+  const prof = process.env.WG_BENCH_PROFILE
+  const profArgs = prof ? ['--cpu-prof-md', `--cpu-prof-dir=${prof}`] : []
+  const proc = Bun.spawn(['ip', 'netns', 'exec', ns, process.execPath, ...profArgs, join(here, 'peer.ts')], {
     stdout: 'pipe',
     stderr: 'inherit',
     env: { ...process.env, WG_BENCH: JSON.stringify(cfg) },

@@ -150,6 +150,23 @@ describe('WireGuard paper §5.4.6: transport', () => {
     expect(p.a.dev.peerForDestination(PING)).toBe(p.a.peer)
   })
 
+  test('IPv6 inner packets travel too; a payload that is not IP is dropped after decryption', () => {
+    const p = established()
+    const v6 = new Uint8Array(48)
+    v6[0] = 0x60
+    v6[5] = 8 // payload length 8
+    v6[6] = 59 // no next header
+    v6[7] = 64
+    v6.set([0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], 8)
+    v6.set([0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2], 24)
+    expect(p.a.dev.peerForDestination(v6)).toBe(p.a.peer)
+    p.a.dev.handlePacket(p.clock.now, p.a.peer, v6)
+    p.a.dev.handlePacket(p.clock.now, p.a.peer, new Uint8Array(30).fill(0x22))
+    drivePair(p)
+    expect(p.b.received).toEqual([v6])
+    expect(p.b.dev.drops['wg-bad-inner-packet']).toBe(1)
+  })
+
   test('paper §2 roaming: the endpoint follows the last authenticated source only', () => {
     const p = established()
     expect(p.b.peer.endpoint).toEqual(A_ADDR)
