@@ -88,8 +88,10 @@ export class IpPacket {
   isIcmpEcho = false
   /** True for an ICMP error; `quote` then holds the quoted packet. */
   isIcmpError = false
-  /** True for any fragment (IPv4 MF/offset, IPv6 Fragment header). */
+  /** True for any fragment (IPv4 MF/offset, IPv6 Fragment header, atomic fragments included). */
   isFragment = false
+  /** True when more fragments follow: the UDP length and transport checksum cover bytes not in this packet. */
+  moreFragments = false
   /** Absolute offset of the transport checksum, or -1. */
   l4ChecksumOff = -1
 
@@ -113,6 +115,7 @@ export class IpPacket {
     this.isIcmpEcho = false
     this.isIcmpError = false
     this.isFragment = false
+    this.moreFragments = false
     this.l4ChecksumOff = -1
     this.src4 = 0
     this.dst4 = 0
@@ -143,6 +146,7 @@ export class IpPacket {
       const frag = ((buf[off + 6] << 8) | buf[off + 7]) & 0x3fff // MF + offset
       if (frag !== 0) {
         this.isFragment = true
+        this.moreFragments = (frag & 0x2000) !== 0
         // RFC 791 §2.3: only the first fragment carries the transport header.
         if ((frag & 0x1fff) !== 0) return 'ipv4-fragment'
       }
@@ -173,6 +177,7 @@ export class IpPacket {
         this.l4Off = ip.upperOff
         this.l4Len = ip.upperLen
         this.isFragment = ip.fragmentHeaderOff >= 0
+        this.moreFragments = ip.moreFragments
         if (r !== null) {
           this.payloadOff = this.l4Off
           this.payloadLen = this.l4Len
@@ -208,13 +213,13 @@ export class IpPacket {
       // RFC 768: 8 ≤ length ≤ IP payload; a first fragment holds only part of the datagram (RFC 791 §2.3).
       if (n < 8) return 'udp-truncated'
       const ulen = (b[o + 4] << 8) | b[o + 5]
-      if (ulen < 8 || (ulen > n && !this.isFragment)) return 'udp-bad-length'
+      if (ulen < 8 || (ulen > n && !this.moreFragments)) return 'udp-bad-length'
       this.udp.reset(b, o, n)
       this.l4 = L4_UDP
       this.srcPort = (b[o] << 8) | b[o + 1]
       this.dstPort = (b[o + 2] << 8) | b[o + 3]
       this.payloadOff = o + 8
-      this.payloadLen = (this.isFragment ? n : ulen) - 8
+      this.payloadLen = (this.moreFragments ? n : ulen) - 8
       this.l4ChecksumOff = o + 6
     } else if (p === (this.version === 4 ? IP_PROTO_ICMP : IP_PROTO_ICMPV6)) {
       const v4 = this.version === 4
@@ -260,13 +265,14 @@ export class IpPacket {
 
   /**
    * Full verification of every checksum present: IPv4 header, then TCP, UDP
-   * (zero allowed on IPv4 only, RFC 768 / RFC 8200 §8.1) or ICMP. Fragments'
-   * transport checksums cover the reassembled datagram and are not verified.
+   * (zero allowed on IPv4 only, RFC 768 / RFC 8200 §8.1) or ICMP. The transport
+   * checksum of a fragment with more to follow covers the reassembled datagram
+   * and is not verified (an atomic fragment's is).
    * Call after a successful `reset()`.
    */
   verifyChecksums(): DropReason | null {
     if (this.version === 4 && !this.ipv4.verifyChecksum()) return 'ipv4-bad-checksum'
-    if (this.isFragment) return null
+    if (this.moreFragments || this.l4 === L4_NONE) return null
     const l4 = this.l4
     if (l4 === L4_TCP) {
       if (!this.tcp.verifyChecksum(this.pseudoSum())) return 'tcp-bad-checksum'
@@ -287,7 +293,7 @@ export class IpPacket {
   /** Recompute every checksum in full (IPv4 header and the transport's). For builders and after raw edits. */
   fillChecksums(): void {
     if (this.version === 4) this.ipv4.fillChecksum()
-    if (this.isFragment) return
+    if (this.moreFragments || this.l4 === L4_NONE) return
     const l4 = this.l4
     if (l4 === L4_TCP) this.tcp.fillChecksum(this.pseudoSum())
     else if (l4 === L4_UDP) {

@@ -168,6 +168,31 @@ describe('deconstruct: scapy-built vectors give the right fields', () => {
     ]).toEqual([4, 17, a4('192.0.2.7'), L4_NONE, 16])
   })
 
+  test('RFC 8200 §4.5: an atomic fragment (offset 0, M 0) holds the whole datagram: UDP length and checksum are checked', () => {
+    const s = { src: a6('fd00::1'), dst: a6('fd00::2'), ext: [{ type: 44 as const, id: 5 }] }
+    const b = buildUdp6({ ...s, srcPort: 1, dstPort: 2, payload: new Uint8Array(4) })
+    const ok = parse(b)
+    expect([ok.r, ok.p.isFragment, ok.p.moreFragments, ok.p.verifyChecksums()]).toEqual([
+      null,
+      true,
+      false,
+      null,
+    ])
+    b[b.length - 1] ^= 1
+    expect(parse(b).p.verifyChecksums()).toBe('udp-bad-checksum')
+    b[48 + 5] += 1 // UDP length one past the payload
+    expect(parse(b).r).toBe('udp-bad-length')
+    // With M set (a first fragment), the same UDP length is accepted: the rest follows in later fragments.
+    const first = buildIpv6({
+      ...s,
+      ext: [{ type: 44, more: true, id: 5 }],
+      protocol: 17,
+      payload: b.subarray(48),
+    })
+    const f = parse(first)
+    expect([f.r, f.p.moreFragments, f.p.srcPort, f.p.verifyChecksums()]).toEqual([null, true, 1, null])
+  })
+
   test('RFC 8200 §4.5: a later IPv6 fragment is ipv6-fragment with the fragment fields', () => {
     const { p, r } = parse(V.IPV6_LATER_FRAGMENT)
     expect(r).toBe('ipv6-fragment')

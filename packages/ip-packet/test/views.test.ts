@@ -4,6 +4,7 @@ import {
   DROP_REASONS,
   Icmpv4View,
   Icmpv6View,
+  IpPacket,
   Ipv4View,
   Ipv6View,
   QuotedPacket,
@@ -180,5 +181,58 @@ describe('layer view setters write what the getters read', () => {
     m6.setEchoId(7)
     m6.setEchoSeq(8)
     expect([m6.isError, m6.isEcho, m6.echoId, m6.echoSeq]).toEqual([false, true, 7, 8])
+  })
+})
+
+describe('IpPacket.reset (checks written out for speed) agrees with the layer views’ check()', () => {
+  test('on valid, mutated and random packets', () => {
+    const flipped = fc
+      .tuple(
+        fc.oneof(anyPacket, icmpError),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 3 }),
+      )
+      .map(([x, flips]) => {
+        const b = Uint8Array.from(x.bytes)
+        for (const [i, v] of flips) b[i % b.length] = v
+        return b
+      })
+    const random = fc
+      .tuple(fc.uint8Array({ minLength: 1, maxLength: 80 }), fc.constantFrom(0x45, 0x60, 0x4f))
+      .map(([b, first]) => {
+        b[0] = first
+        return b
+      })
+    fc.assert(
+      fc.property(fc.oneof(flipped, random), (b) => {
+        const p = new IpPacket()
+        const r = p.reset(b, 0, b.length)
+        const v = b[0] >> 4
+        if (v !== 4 && v !== 6) return expect(r).toBe('ip-bad-version')
+        const ip = v === 4 ? new Ipv4View().reset(b, 0, b.length) : new Ipv6View().reset(b, 0, b.length)
+        const ipVerdict = ip.check()
+        if (ipVerdict !== null && ipVerdict !== 'ipv6-fragment') return expect(r).toBe(ipVerdict)
+        if (v === 4 && (ip as Ipv4View).fragmentOffset !== 0) return expect(r).toBe('ipv4-fragment')
+        if (ipVerdict === 'ipv6-fragment') return expect(r).toBe('ipv6-fragment')
+        const proto = v === 4 ? (ip as Ipv4View).protocol : (ip as Ipv6View).upperProtocol
+        const off = v === 4 ? (ip as Ipv4View).payloadOff : (ip as Ipv6View).upperOff
+        const len = v === 4 ? (ip as Ipv4View).payloadLen : (ip as Ipv6View).upperLen
+        if (proto === 6) expect(r).toBe(new TcpView().reset(b, off, len).check())
+        else if (
+          proto === 17 &&
+          !(v === 4 ? (ip as Ipv4View).moreFragments : (ip as Ipv6View).moreFragments)
+        ) {
+          expect(r).toBe(new UdpView().reset(b, off, len).check())
+        } else if (proto === 1 && v === 4) {
+          const m = new Icmpv4View().reset(b, off, len)
+          const mr = m.check()
+          if (mr !== null || !m.isError) expect(r).toBe(mr)
+        } else if (proto === 58 && v === 6) {
+          const m = new Icmpv6View().reset(b, off, len)
+          const mr = m.check()
+          if (mr !== null || !m.isError) expect(r).toBe(mr)
+        }
+      }),
+      { numRuns: FUZZ_RUNS || 2000 },
+    )
   })
 })
