@@ -229,6 +229,8 @@ export class ClientState<H = unknown> {
     /** Mappings re-sent after a gateway restart or a quiet handshake. */
     resyncMessages: 0,
     goodbyes: 0,
+    /** WireGuard handshakes completed with the gateway. */
+    handshakes: 0,
   }
   /** Where the packet of the last `'forward'` from `handleDatagram` lies in the caller's buffer. */
   readonly rx = { off: 0, len: 0 }
@@ -757,6 +759,7 @@ export class ClientState<H = unknown> {
           resync = this.byKey.size
         }
         this.stats.resyncMessages += resync
+        this.stats.handshakes++
         this.events.push({ type: 'handshake-complete', resync })
       } else if (e.type === 'handshake-failed') {
         // What was staged behind the handshake (the resync too) is gone: re-send it next time.
