@@ -5,14 +5,20 @@
  * kernel behind wireguard-go.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test'
+import { existsSync } from 'node:fs'
 import {
   GO_PORT,
+  GO_TUN_IP,
   GO_V4,
   GO_V6,
   HAVE_WG,
+  inNs,
+  NS_GO,
+  NS_OURS,
   OURS_PORT,
   OURS_V4,
   OurPeer,
+  OurTunPeer,
   ROOT,
   setupNamespaces,
   teardownNamespaces,
@@ -68,6 +74,47 @@ describe.skipIf(!RUN)('interop with wireguard-go', () => {
     expect(g.show('endpoints')).toContain(`${OURS_V4}:${OURS_PORT}`)
     expect(await o.drops()).toEqual({})
   })
+
+  test.skipIf(!Bun.which('iperf3') || !existsSync(OurTunPeer.script))(
+    'issue 8: ping and an iperf3 TCP run through our TUN endpoint and wireguard-go',
+    async () => {
+      await go()
+      await track(
+        OurTunPeer.start({
+          privateKey: ourKey,
+          peerPublicKey: wgPubkey(goKey),
+          endpoint: { address: GO_V4, port: GO_PORT },
+        }),
+      )
+      expect(inNs(NS_OURS, ['ping', '-c', '3', '-i', '0.3', '-W', '2', GO_TUN_IP]).out).toMatch(/ 3 received/)
+      const server = Bun.spawn(['ip', 'netns', 'exec', NS_GO, 'iperf3', '-s', '-1', '-B', GO_TUN_IP], {
+        stdout: 'ignore',
+        stderr: 'ignore',
+      })
+      try {
+        await Bun.sleep(300)
+        const r = inNs(NS_OURS, ['iperf3', '-c', GO_TUN_IP, '-t', '2', '-J'])
+        expect(r.code).toBe(0)
+        const j = JSON.parse(r.out)
+        expect(j.end.sum_received.bytes).toBeGreaterThan(1_000_000)
+        // And the reverse direction, wireguard-go's side sending into our TUN.
+        const server2 = Bun.spawn(['ip', 'netns', 'exec', NS_GO, 'iperf3', '-s', '-1', '-B', GO_TUN_IP], {
+          stdout: 'ignore',
+          stderr: 'ignore',
+        })
+        await Bun.sleep(300)
+        const r2 = inNs(NS_OURS, ['iperf3', '-c', GO_TUN_IP, '-t', '2', '-R', '-J'])
+        server2.kill()
+        await server2.exited
+        expect(r2.code).toBe(0)
+        expect(JSON.parse(r2.out).end.sum_received.bytes).toBeGreaterThan(1_000_000)
+      } finally {
+        server.kill()
+        await server.exited
+      }
+    },
+    30_000,
+  )
 
   test('paper §5.2: with a pre-shared key on both sides', async () => {
     const psk = wgGenkey()

@@ -230,3 +230,56 @@ export class OurPeer {
     await this.proc.exited
   }
 }
+
+/** Our side with a real TUN: bench/wireguard/peer.ts (@gatehouse/wireguard + @gatehouse/tun) in NS_OURS. */
+export class OurTunPeer {
+  private constructor(private readonly proc: Subprocess) {}
+
+  static readonly script = join(import.meta.dir, '..', '..', '..', 'bench', 'wireguard', 'peer.ts')
+
+  static async start(c: {
+    privateKey: string
+    peerPublicKey: string
+    endpoint: { address: string; port: number }
+  }) {
+    const cfg = {
+      privateKey: c.privateKey,
+      peerPublicKey: c.peerPublicKey,
+      listenPort: OURS_PORT,
+      endpoint: c.endpoint,
+      dev: `ghwg${id}u`,
+      tunAddr: OURS_TUN_IP,
+      peerTunAddr: GO_TUN_IP,
+      mtu: 1420,
+    }
+    const proc = Bun.spawn(['ip', 'netns', 'exec', NS_OURS, process.execPath, OurTunPeer.script], {
+      stdout: 'pipe',
+      stderr: 'inherit',
+      env: { ...process.env, WG_BENCH: JSON.stringify(cfg) },
+    })
+    const reader = proc.stdout.getReader()
+    let text = ''
+    while (!text.includes('ready')) {
+      const { value, done } = await reader.read()
+      if (done) throw new Error('bench/wireguard/peer.ts exited before ready')
+      text += new TextDecoder().decode(value)
+    }
+    reader.releaseLock()
+    return new OurTunPeer(proc)
+  }
+
+  async stop(): Promise<void> {
+    this.proc.kill()
+    await this.proc.exited
+  }
+}
+
+/** Runs `argv` inside `ns`; returns stdout and exit code. */
+export function inNs(ns: string, argv: string[], timeoutMs = 20_000): { out: string; code: number } {
+  const r = Bun.spawnSync(['ip', 'netns', 'exec', ns, ...argv], {
+    stdout: 'pipe',
+    stderr: 'pipe',
+    timeout: timeoutMs,
+  })
+  return { out: r.stdout.toString(), code: r.exitCode ?? -1 }
+}
