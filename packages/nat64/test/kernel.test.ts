@@ -1,8 +1,9 @@
 /**
  * Real kernel, real tools: a TUN-based translator built from this package
  * (test/siit-tun.ts, a process of its own) between an IPv6-only namespace and
- * an IPv4-only one. ping, curl and iperf3 -u pass through it both ways, and
- * tracepath sees Packet Too Big / Fragmentation Needed change family.
+ * an IPv4-only one. ping, curl and iperf3 -u pass through it, a closed UDP
+ * port refuses across families, and tracepath sees Packet Too Big /
+ * Fragmentation Needed change family.
  *
  *   gh-nat64-v6 (2001:db8:6::2)  --veth--  gh-nat64-x  --veth--  gh-nat64-v4 (192.0.2.2)
  *                                           siit0 (TUN): 64:ff9b:1::/96, 198.51.100.0/24
@@ -147,6 +148,36 @@ describe.skipIf(SKIP)('real kernel through a TUN translator', () => {
     } finally {
       server.kill()
     }
+  })
+
+  test('RFC 7915 §4.3/§5.3: a closed UDP port answers across families; the kernel matches the translated quote to the socket (ECONNREFUSED)', () => {
+    const probe = (ns: string, family: string, addr: string) =>
+      inNs(
+        ns,
+        [
+          '/usr/bin/python3',
+          '-c',
+          [
+            'import socket',
+            `s = socket.socket(socket.${family}, socket.SOCK_DGRAM)`,
+            's.settimeout(3)',
+            `s.connect(("${addr}", 9))`,
+            's.send(b"x")',
+            'try:',
+            '    s.recv(1)',
+            '    print("data")',
+            'except ConnectionRefusedError:',
+            '    print("refused")',
+            'except socket.timeout:',
+            '    print("timeout")',
+          ].join('\n'),
+        ],
+        false,
+      ).out.trim()
+    // IPv4 server side answers 3/3; the IPv6 client's kernel accepts the translated 1/4 as its own socket's error.
+    expect(probe(S6, 'AF_INET6', DST6)).toBe('refused')
+    // And the other way: ICMPv6 1/4 from the IPv6 side becomes ICMPv4 3/3 for the IPv4 client.
+    expect(probe(S4, 'AF_INET', DST4)).toBe('refused')
   })
 
   test("RFC 7915 §4.2: tracepath -6 sees the IPv4 hop's Fragmentation Needed (1300) as Packet Too Big 1320", () => {
