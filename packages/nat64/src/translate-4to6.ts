@@ -91,6 +91,8 @@ function writeFragmentHeader(
 }
 
 /**
+ * TO MOVE to @gatehouse/ip-packet (Ipv4View has no options walker yet).
+ *
  * RFC 7915 §4.1: true when the IPv4 options hold an unexpired Loose or Strict
  * Source Route (RFC 791 §3.1: type 131/137, pointer <= length). A malformed
  * option list ends the scan (the options are dropped anyway).
