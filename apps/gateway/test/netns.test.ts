@@ -42,7 +42,19 @@ let dir = ''
 let gateway: Subprocess<'ignore', 'ignore', 'pipe'> | null = null
 let wgGo: Subprocess | null = null
 let dnsmasq: Subprocess | null = null
+let flagServer: Subprocess | null = null
 let gatewayLog = ''
+
+function metricsNonZero(): string {
+  const r = Bun.spawnSync(['ip', 'netns', 'exec', NS_G, 'curl', '-s', '127.0.0.1:19109/metrics'], {
+    stdout: 'pipe',
+  })
+  return r.stdout
+    .toString()
+    .split('\n')
+    .filter((l) => !l.startsWith('#') && !l.endsWith(' 0'))
+    .join('\n')
+}
 
 async function waitFor(what: string, check: () => boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms
@@ -54,7 +66,7 @@ async function waitFor(what: string, check: () => boolean, ms = 10_000): Promise
 }
 
 function teardown(): void {
-  for (const p of [gateway, wgGo, dnsmasq]) p?.kill('SIGTERM')
+  for (const p of [gateway, wgGo, dnsmasq, flagServer]) p?.kill('SIGTERM')
   for (const ns of [NS_C, NS_G, NS_S]) shQuiet('ip', 'netns', 'del', ns)
   if (dir) rmSync(dir, { recursive: true, force: true })
 }
@@ -106,6 +118,22 @@ describe.skipIf(!RUN)('gateway app in network namespaces (issue 9, root)', () =>
       { stdout: 'ignore', stderr: 'ignore' },
     )
 
+    // A PostHog-compatible flag backend on the gateway's loopback: answers what the file says.
+    const flagFile = join(dir, 'flag')
+    writeFileSync(flagFile, 'false')
+    const server = join(dir, 'flags.ts')
+    writeFileSync(
+      server,
+      `Bun.serve({ hostname: '127.0.0.1', port: 18080, async fetch(req) {
+        const on = (await Bun.file(${JSON.stringify(flagFile)}).text()).trim() === 'true'
+        return Response.json({ featureFlags: { 'icmp-unreachable-instead-of-nat64': on } })
+      } })\n`,
+    )
+    flagServer = Bun.spawn(['ip', 'netns', 'exec', NS_G, process.execPath, server], {
+      stdout: 'ignore',
+      stderr: 'ignore',
+    })
+
     const gwKey = sh('wg', 'genkey').trim()
     const gwPub = Bun.spawnSync(['wg', 'pubkey'], { stdin: new TextEncoder().encode(gwKey) })
       .stdout.toString()
@@ -120,6 +148,14 @@ describe.skipIf(!RUN)('gateway app in network namespaces (issue 9, root)', () =>
       tun: { name: GW_TUN },
       upstreamDns: [SITE],
       log: { console: 'json', level: 'DEBUG' },
+      metrics: { listen: '127.0.0.1:19109' },
+      featureFlags: {
+        url: 'http://127.0.0.1:18080',
+        apiKey: 'phc_test',
+        intervalSeconds: 1,
+        timeoutMs: 500,
+        graceSeconds: 30,
+      },
       resources: [
         { id: 'site', type: 'cidr', address: '10.77.0.0/24' },
         { id: 'web', type: 'dns', address: '*.example.test' },
@@ -172,15 +208,19 @@ describe.skipIf(!RUN)('gateway app in network namespaces (issue 9, root)', () =>
       'endpoint',
       '192.168.77.2:51820',
       'allowed-ips',
-      '10.77.0.0/24,100.96.0.0/11,100.64.0.1/32,::/128',
+      '10.77.0.0/24,100.96.0.0/11,100.64.0.1/32,::/128,fd00:2021:1111::1/128,fd00:2021:1111:8000::/107',
     )
     sh('ip', '-n', NS_C, 'addr', 'add', '100.64.0.2/32', 'dev', WG_IF)
+    sh('ip', '-n', NS_C, 'addr', 'add', 'fd00:2021:1111::2/128', 'dev', WG_IF, 'nodad')
     sh('ip', '-n', NS_C, 'link', 'set', WG_IF, 'up')
     sh('ip', '-n', NS_C, 'route', 'add', '10.77.0.0/24', 'dev', WG_IF)
     sh('ip', '-n', NS_C, 'route', 'add', '100.96.0.0/11', 'dev', WG_IF)
+    sh('ip', '-n', NS_C, 'route', 'add', 'fd00:2021:1111:8000::/107', 'dev', WG_IF)
+    await waitFor('the flag backend answered', () => gatewayLog.includes('feature flag backend answered'))
   }, 60_000)
 
   afterAll(() => {
+    if (process.env.GH_GW_DEBUG) console.log(gatewayLog)
     teardown()
   })
 
@@ -195,7 +235,16 @@ describe.skipIf(!RUN)('gateway app in network namespaces (issue 9, root)', () =>
       requestId: 42,
       resource: 'web',
       domain: 'app.example.test',
-      proxyIps: ['100.96.0.1', '100.96.0.2', '100.96.0.3', '100.96.0.4'],
+      proxyIps: [
+        '100.96.0.1',
+        '100.96.0.2',
+        '100.96.0.3',
+        '100.96.0.4',
+        'fd00:2021:1111:8000::1',
+        'fd00:2021:1111:8000::2',
+        'fd00:2021:1111:8000::3',
+        'fd00:2021:1111:8000::4',
+      ],
     })
     // An AF_PACKET socket on wireguard-go's TUN: what we send is read by wireguard-go and encrypted
     // to the gateway (allowed-ips ::/128); the answer is what wireguard-go writes to the TUN.
@@ -241,6 +290,53 @@ sys.exit(3)
     expect(r.exitCode).not.toBe(0)
     expect(out).toContain('From 100.64.0.1')
     expect(out).toContain('Destination Net Unreachable')
+  }, 30_000)
+
+  test('NAT64 with the flag off; the backend flips the flag at run time: ICMPv6 address unreachable at once', async () => {
+    // app.example.test has only an A record: its IPv6 proxy IPs map onto IPv4 through NAT64.
+    const ping6 = Bun.spawnSync(
+      [
+        'ip',
+        'netns',
+        'exec',
+        NS_C,
+        'ping',
+        '-6',
+        '-c',
+        '2',
+        '-i',
+        '0.2',
+        '-W',
+        '3',
+        'fd00:2021:1111:8000::2',
+      ],
+      { stdout: 'pipe', stderr: 'pipe' },
+    )
+    if (ping6.exitCode !== 0) {
+      const dbg = [
+        Bun.spawnSync(['ip', '-n', NS_C, '-6', 'addr'], { stdout: 'pipe' }).stdout.toString(),
+        Bun.spawnSync(['ip', '-n', NS_C, '-6', 'route'], { stdout: 'pipe' }).stdout.toString(),
+        Bun.spawnSync(['ip', 'netns', 'exec', NS_C, 'wg', 'show'], { stdout: 'pipe' }).stdout.toString(),
+      ].join('\n')
+      throw new Error(
+        `ping6 failed: ${ping6.stdout}${ping6.stderr}\n${dbg}\n${metricsNonZero()}\n${gatewayLog.slice(-3000)}`,
+      )
+    }
+    writeFileSync(join(dir, 'flag'), 'true')
+    await waitFor('flag change', () => gatewayLog.includes('feature flag now in effect'))
+    const r = Bun.spawnSync(
+      ['ip', 'netns', 'exec', NS_C, 'ping', '-6', '-c', '1', '-W', '3', 'fd00:2021:1111:8000::2'],
+      {
+        stdout: 'pipe',
+        stderr: 'pipe',
+      },
+    )
+    expect(r.exitCode).not.toBe(0)
+    const out = r.stdout.toString()
+    expect(out).toContain('From fd00:2021:1111::1')
+    expect(out).toContain('Address unreachable')
+    // IPv4 to the same name is unaffected by the flag.
+    expect(inNs(NS_C, 'ping', '-c', '1', '-W', '3', '100.96.0.2')).toContain('1 received')
   }, 30_000)
 
   test('SIGTERM: the gateway says goodbye, stops and removes its TUN device', async () => {
