@@ -102,6 +102,10 @@ async function main(argv: string[]): Promise<number> {
     writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 })
     process.stdout.write(`${JSON.stringify(client, null, 2)}\n`)
     process.stderr.write(`added client '${name}' (${client.ipv4}, ${client.ipv6}) to ${file}\n`)
+    if (raw.publicEndpoint === undefined)
+      process.stderr.write(
+        `note: no publicEndpoint in ${file}; the client config points at ${client.gateway.endpoint} (set publicEndpoint to what clients dial)\n`,
+      )
     return 0
   }
 
