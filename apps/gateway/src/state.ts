@@ -118,6 +118,8 @@ export const GATEWAY_DROP_REASONS = [
   'control-dns-query-refused',
   /** AssignedIps with a proxy IP outside the proxy ranges: answered not-allowed. */
   'control-bad-proxy-ip',
+  /** A multicast or broadcast packet from the TUN device (the host's own IPv6 router solicitations, MLD): no client's. */
+  'tun-not-unicast',
   /** More packets queued for the TUN device than the shell drained (a shell bug). */
   'tun-queue-full',
   /** An ICMP error from the resource side that icmp-errors could not parse after the NAT routed it. */
@@ -347,6 +349,12 @@ export class GatewayState {
     const d = pkt.reset(buf, off, len)
     if (d !== null) {
       this.drops[d]++
+      return
+    }
+    if (
+      pkt.version === 4 ? pkt.dst4 >>> 28 === 0xe || pkt.dst4 === 0xffffffff : buf[pkt.dstAddrOff] === 0xff
+    ) {
+      this.drops['tun-not-unicast']++
       return
     }
     const nat = this.nat

@@ -455,6 +455,13 @@ describe('MISSION.md "Gateway, NAT": the data path', () => {
     expect([...inboxOne('alice')]).toEqual([...reply])
   })
 
+  test("multicast from the TUN (the host kernel's own IPv6 chatter) is counted apart, not as a missing client", () => {
+    b.fromSite(buildUdp6({ src: v6('fe80::1'), dst: v6('ff02::2'), srcPort: 1, dstPort: 2 }))
+    b.fromSite(buildUdp4({ src: v4('10.0.0.7'), dst: v4('224.0.0.251'), srcPort: 5353, dstPort: 5353 }))
+    expect(b.gateway.drops['tun-not-unicast']).toBe(2)
+    expect(b.gateway.nat.drops['nat-not-a-client']).toBe(0)
+  })
+
   test('issue 9 §7: spoofed source, a resource not allowed and an unknown key are dropped and counted', () => {
     b.send('alice', buildUdp4({ src: v4(BOB.ipv4), dst: v4(APP.v4[0]), srcPort: 1, dstPort: 2 }))
     expect(b.gateway.nat.drops['spoofed-source']).toBe(1)
