@@ -66,11 +66,13 @@ import {
 import {
   buildUdp4,
   buildUdp6,
+  IP_PROTO_TCP,
   IP_PROTO_UDP,
   IpPacket,
   ipv4FromText,
   ipv6FromText,
   ipv6ToText,
+  L4_TCP,
   L4_UDP,
 } from '@gatehouse/ip-packet'
 import {
@@ -89,6 +91,7 @@ import {
   RESYNC_AFTER_QUIET_MS,
   STATUS_TIMEOUT_MS,
 } from './constants.ts'
+import { type TcpConn, TcpDnsServer } from './tcp-dns.ts'
 
 /** Why the client dropped something; counted in `ClientState.drops`, exported as `gatehouse_drops_total{reason}`. */
 export const CLIENT_DROPS = [
@@ -96,7 +99,7 @@ export const CLIENT_DROPS = [
   'client-bad-packet',
   /** A multicast or broadcast packet from the host (router solicitations, mDNS, ...): not for the tunnel. */
   'client-multicast',
-  /** A packet to a sentinel that is not a UDP DNS query (TCP is served by the shell). */
+  /** A packet to a sentinel that is not a DNS query over UDP or TCP port 53. */
   'client-sentinel-not-dns',
   /** A DNS query packet to a sentinel that does not parse as UDP (fragment, bad length). */
   'client-bad-dns-packet',
@@ -134,6 +137,8 @@ export type DnsAsker<H> =
       readonly sentinel: Uint8Array
     }
   | { readonly kind: 'shell'; readonly handle: H }
+  /** A DNS-over-TCP connection to a sentinel, terminated in the core (tcp-dns.ts). */
+  | { readonly kind: 'tcp'; readonly conn: TcpConn }
 
 /** An answer for one of the shell's sockets. */
 export interface DnsReply<H> {
@@ -255,6 +260,10 @@ export class ClientState<H = unknown> {
   private readonly forwards: Forward[] = []
   private readonly events: ClientEvent[] = []
   private nextRequestId = 1
+  /** DNS over TCP to the sentinels, terminated here. */
+  readonly tcp: TcpDnsServer
+  /** `now` of the input being handled (answers released later reach TCP connections with it). */
+  private clock = 0
   /** `now` of the last authenticated datagram from the gateway (handshake, keepalive or data). */
   private lastRx = Number.NEGATIVE_INFINITY
   /** A Goodbye came: every mapping is re-sent before the next packet. */
@@ -287,6 +296,19 @@ export class ClientState<H = unknown> {
       resources: opts.dnsResources,
       upstreamTimeoutMs: opts.upstreamTimeoutMs,
     })
+    this.tcp = new TcpDnsServer(
+      opts.random,
+      (p) => this.sentinelOf(p),
+      (now, conn, query) => {
+        this.stats.dnsQueries++
+        const asker: DnsAsker<H> = { kind: 'tcp', conn }
+        this.act(
+          now,
+          this.stub.handleQuery(now, query, { transport: 'tcp', sentinel: conn.sentinel, asker }),
+          true,
+        )
+      },
+    )
     for (const s of opts.sentinels) {
       if (s.family === 4) this.sentinelText4[ipv4FromText(s.address)! & 0xff] = s.address
       else this.sentinelText6[ipv6FromText(s.address)![15]] = s.address
@@ -313,6 +335,7 @@ export class ClientState<H = unknown> {
    * device's transmit slot, so `buf` may be reused at once).
    */
   handleTunPacket(now: number, buf: Uint8Array, off: number, len: number): TunVerdict {
+    this.clock = now
     const v = len > 0 ? buf[off] >> 4 : 0
     if (v === 4) {
       if (len < 20) return this.drop('client-bad-packet')
@@ -369,6 +392,7 @@ export class ClientState<H = unknown> {
    * `sentinel` (text). The answer comes out of `pollDnsReply` with `handle`.
    */
   handleDnsQuery(now: number, bytes: Uint8Array, transport: Transport, sentinel: string, handle: H): void {
+    this.clock = now
     this.stats.dnsQueries++
     const asker: DnsAsker<H> = { kind: 'shell', handle }
     this.act(now, this.stub.handleQuery(now, bytes, { transport, sentinel, asker }), true)
@@ -376,11 +400,14 @@ export class ClientState<H = unknown> {
 
   /** The upstream's answer to the forward `token` (from `pollDnsForward`). */
   handleUpstreamResponse(now: number, token: number, bytes: Uint8Array): void {
+    this.clock = now
     this.act(now, this.stub.handleUpstreamResponse(now, token, bytes), false)
   }
 
   /** Runs every deadline at or before `now`: WireGuard timers, forward timeouts, status timeouts. Early calls do nothing. */
   handleTimeout(now: number): void {
+    this.clock = now
+    this.tcp.handleTimeout(now)
     this.device.handleTimeout(now)
     this.afterDevice(now, this.lastRx)
     this.stub.handleTimeout(now)
@@ -411,7 +438,7 @@ export class ClientState<H = unknown> {
 
   /** The next packet the core made for the TUN (DNS answers over UDP), or null. */
   pollTunWrite(): Uint8Array | null {
-    return this.tunWrites.shift() ?? null
+    return this.tunWrites.shift() ?? this.tcp.output.shift() ?? null
   }
 
   /** The next answer for one of the shell's sockets, or null. */
@@ -433,6 +460,8 @@ export class ClientState<H = unknown> {
       if (w.deadline < m) m = w.deadline
       break
     }
+    const t = this.tcp.pollTimeout()
+    if (t !== null && t < m) m = t
     return m === Number.POSITIVE_INFINITY ? null : m
   }
 
@@ -454,14 +483,15 @@ export class ClientState<H = unknown> {
   private onSentinelPacket(now: number, buf: Uint8Array, off: number, len: number): TunVerdict {
     const p = this.pkt
     const bad = p.reset(buf, off, len)
-    if (p.protocol !== IP_PROTO_UDP || p.dstPort !== DNS_PORT) return this.drop('client-sentinel-not-dns')
-    if (bad !== null || p.l4 !== L4_UDP || p.isFragment) return this.drop('client-bad-dns-packet')
+    if (p.dstPort !== DNS_PORT || (p.protocol !== IP_PROTO_UDP && p.protocol !== IP_PROTO_TCP))
+      return this.drop('client-sentinel-not-dns')
+    if (bad !== null || p.isFragment) return this.drop('client-bad-dns-packet')
+    if (p.l4 === L4_TCP) {
+      this.tcp.handleSegment(now, p)
+      return 'consumed'
+    }
+    if (p.l4 !== L4_UDP) return this.drop('client-bad-dns-packet')
     const v4 = p.version === 4
-    const host = buf[p.dstAddrOff + (v4 ? 3 : 15)]
-    // A sentinel we do not have still gets an answer from the stub: REFUSED.
-    const sentinel =
-      (v4 ? this.sentinelText4[host] : this.sentinelText6[host]) ??
-      (v4 ? `100.100.111.${host}` : ipv6ToText(buf, p.dstAddrOff))
     const asker: DnsAsker<H> = {
       kind: 'tun',
       family: v4 ? 4 : 6,
@@ -471,8 +501,22 @@ export class ClientState<H = unknown> {
     }
     this.stats.dnsQueries++
     const query = buf.slice(p.payloadOff, p.payloadOff + p.payloadLen)
-    this.act(now, this.stub.handleQuery(now, query, { transport: 'udp', sentinel, asker }), true)
+    this.act(
+      now,
+      this.stub.handleQuery(now, query, { transport: 'udp', sentinel: this.sentinelOf(p), asker }),
+      true,
+    )
     return 'consumed'
+  }
+
+  /** The text of the sentinel a parsed packet is addressed to (one we do not have still gets an answer: REFUSED). */
+  private sentinelOf(p: IpPacket): string {
+    const v4 = p.version === 4
+    const host = p.buf[p.dstAddrOff + (v4 ? 3 : 15)]
+    return (
+      (v4 ? this.sentinelText4[host] : this.sentinelText6[host]) ??
+      (v4 ? `100.100.111.${host}` : ipv6ToText(p.buf, p.dstAddrOff))
+    )
   }
 
   private isForUs(buf: Uint8Array, off: number, len: number): boolean {
@@ -622,6 +666,10 @@ export class ClientState<H = unknown> {
   private deliver(asker: DnsAsker<H>, transport: Transport, bytes: Uint8Array): void {
     if (asker.kind === 'shell') {
       this.dnsReplies.push({ handle: asker.handle, transport, bytes })
+      return
+    }
+    if (asker.kind === 'tcp') {
+      this.tcp.send(this.clock, asker.conn, bytes)
       return
     }
     const pkt =

@@ -309,11 +309,13 @@ describe('data path', () => {
     expect(b.client.drops['client-not-for-us']).toBe(1)
   })
 
-  test('TCP to a sentinel is not taken by the TUN path (the shell serves it): dropped and counted', () => {
+  test('a packet to a sentinel that is not DNS (UDP 123) is dropped and counted, not sent to the gateway', () => {
     const b = new Bench()
     const [p] = udpTo(4, new Uint8Array(12))
-    p[9] = 6 // protocol TCP
+    p[22] = 0
+    p[23] = 123 // destination port 123
     expect(b.client.handleTunPacket(b.now, p, 0, p.length)).toBe('client-sentinel-not-dns')
+    expect(b.client.pollTransmit()).toBeNull()
   })
 })
 
