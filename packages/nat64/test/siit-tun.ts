@@ -4,7 +4,7 @@
  * network namespace, routes the two translated prefixes into it, and writes
  * every translation result back into it; the kernel forwards the rest.
  *
- *   bun test/siit-tun.ts NETNS POOL6 EAMT MTU4 MTU6
+ *   bun test/siit-tun.ts NETNS POOL6 EAMT MTU4 MTU6 [decrement-ttl]
  *
  * Prints "ready" once the device is up; exits on SIGTERM/SIGINT, closing the
  * device (the kernel removes it with its routes). Prints its counters as one
@@ -13,12 +13,16 @@
 import { closeOnSignals, openTun } from '@gatehouse/tun'
 import { EamtMapper, NAT64_HEADROOM, Rfc6052Mapper, TranslateResult, Translator } from '../src/index.ts'
 
-const [netns, pool6Text, eamtText, mtu4, mtu6] = process.argv.slice(2)
+const [netns, pool6Text, eamtText, mtu4, mtu6, flag] = process.argv.slice(2)
 const pool6 = new Rfc6052Mapper(pool6Text)
 const mapper = new EamtMapper([eamtText], { pool6 })
 const v4Side = eamtText.split('=')[0]
 const result = new TranslateResult(Array.from({ length: 60 }, () => new Uint8Array(2048)))
-const translator = new Translator(mapper, { mtu4: Number(mtu4), mtu6: Number(mtu6) }, result)
+const translator = new Translator(
+  mapper,
+  { mtu4: Number(mtu4), mtu6: Number(mtu6), decrementTtl: flag === 'decrement-ttl' },
+  result,
+)
 
 const tun = openTun({
   name: 'siit0',
