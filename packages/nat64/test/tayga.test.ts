@@ -71,11 +71,23 @@ async function exchange(
     stdout: 'pipe',
     stderr: 'pipe',
   })
-  const text = (async () => await new Response(sniffer.stdout).text())()
-  await Bun.sleep(1500) // scapy's start-up; 'ready' is printed before sniffing starts
+  // Wait for scapy's 'ready' (printed once sniffing has started), then send; keep reading until it exits.
+  const reader = sniffer.stdout.getReader()
+  const decoder = new TextDecoder()
+  let text = ''
+  while (!text.includes('ready')) {
+    const { value, done } = await reader.read()
+    if (done) break
+    text += decoder.decode(value)
+  }
   sh(['ip', 'netns', 'exec', fromNs, PY, SCRIPT, cmd, fromIf])
+  for (;;) {
+    const { value, done } = await reader.read()
+    if (done) break
+    text += decoder.decode(value)
+  }
   await sniffer.exited
-  const out = (await text).split('\n').filter((l) => l.startsWith('['))
+  const out = text.split('\n').filter((l) => l.startsWith('['))
   return JSON.parse(out[0] ?? '[]') as Fields[]
 }
 
