@@ -4,12 +4,13 @@
  *
  * The device is created with `open("/dev/net/tun")` + `ioctl(TUNSETIFF)` and is
  * not persistent: the kernel removes it, with its addresses and routes, when
- * the last queue is closed. Addresses, MTU, link state and routes are set with
- * `ip` (iproute2); each step that succeeds pushes its undo, and a failing step
+ * the last queue is closed. MTU, addresses, link state and routes are set over
+ * rtnetlink (netlink.ts); each step that succeeds pushes its undo, and a failing step
  * runs the undos in reverse, so nothing is left half-configured. `close()`
  * removes what it added (routes, then addresses) before closing the queues.
  */
 import { ptr } from 'bun:ffi'
+import { parseCidr } from '@gatehouse/ip-packet'
 import {
   TunConfigError,
   TunError,
@@ -41,8 +42,10 @@ import {
   O_CLOEXEC,
   O_NONBLOCK,
   O_RDWR,
+  strerror,
   TUNSETIFF,
 } from './libc.ts'
+import { Rtnl } from './netlink.ts'
 import { DEFAULT_IO, type IoMode, type PacketHandler, type TunCounters, TunQueue } from './queue.ts'
 
 /** Options for {@link openTun}. */
@@ -81,8 +84,8 @@ export class Tun {
     readonly name: string,
     readonly mtu: number,
     readonly queues: readonly TunQueue[],
-    private readonly netns: string | undefined,
-    private readonly undo: string[][],
+    private readonly nl: Rtnl,
+    private readonly undo: (() => void)[],
   ) {
     open.add(this)
   }
@@ -107,7 +110,8 @@ export class Tun {
     if (this.closed) return
     this.closed = true
     open.delete(this)
-    for (let i = this.undo.length - 1; i >= 0; i--) ipQuiet(this.netns, this.undo[i])
+    for (let i = this.undo.length - 1; i >= 0; i--) this.undo[i]()
+    this.nl.close()
     for (const q of this.queues) q.close()
   }
 }
@@ -123,31 +127,41 @@ export function openTun(opts: TunOptions): Tun {
   validate(opts, queues) // before libc(): bad options are reported the same on every platform
   const L = libc()
   const fds: number[] = []
-  const undo: string[][] = []
+  const undo: (() => void)[] = []
+  let nl: Rtnl | null = null
   let name = opts.name ?? ''
   try {
+    let index = 0
     withNetns(opts.netns, () => {
       for (let i = 0; i < queues; i++) {
         const r = openQueue(name, queues > 1, i === 0 && name !== '')
         fds.push(r.fd)
         name = r.name
       }
+      index = L.if_nametoindex(cstr(name))
+      if (index === 0) throw new TunError(`if_nametoindex ${name}: ${strerror(errno())}`)
+      // The socket belongs to the namespace it is opened in: open it here, use it from anywhere.
+      const r = Rtnl.open()
+      if (typeof r === 'number') throw new TunError(`rtnetlink socket: ${strerror(-r)}`)
+      nl = r
     })
-    const ns = opts.netns
-    ip(ns, ['link', 'set', 'dev', name, 'mtu', String(opts.mtu)], 'mtu')
+    const rt = nl as unknown as Rtnl
+    check(rt.setMtu(index, opts.mtu), 'mtu', `set mtu ${opts.mtu}`)
     for (const a of opts.addresses) {
-      const v6 = a.includes(':')
-      // nodad: the address is ours alone on a point-to-point device; without it IPv6 waits ~1 s in DAD.
-      ip(ns, ['addr', 'add', a, 'dev', name, ...(v6 ? ['nodad'] : [])], `addresses (${a})`)
-      undo.push(['addr', 'del', a, 'dev', name])
+      // IPv6 gets IFA_F_NODAD: the address is ours alone on a point-to-point device; DAD would hold it ~1 s.
+      const c = parseCidr(a)!
+      check(rt.addr(true, index, c), `addresses (${a})`, `add address ${a}`)
+      undo.push(() => rt.addr(false, index, c))
     }
-    ip(ns, ['link', 'set', 'dev', name, 'up'], 'up')
+    check(rt.setUp(index), 'up', 'set link up')
     for (const r of opts.routes) {
-      ip(ns, ['route', 'add', r, 'dev', name], `routes (${r})`)
-      undo.push(['route', 'del', r, 'dev', name])
+      const c = parseCidr(r)!
+      check(rt.route(true, index, c), `routes (${r})`, `add route ${r}`)
+      undo.push(() => rt.route(false, index, c))
     }
   } catch (e) {
-    for (let i = undo.length - 1; i >= 0; i--) ipQuiet(opts.netns, undo[i])
+    for (let i = undo.length - 1; i >= 0; i--) undo[i]()
+    ;(nl as Rtnl | null)?.close()
     for (const fd of fds) L.close(fd)
     throw e
   }
@@ -156,9 +170,17 @@ export function openTun(opts: TunOptions): Tun {
     name,
     opts.mtu,
     fds.map((fd) => new TunQueue(fd, opts.mtu, io)),
-    opts.netns,
+    nl as unknown as Rtnl,
     undo,
   )
+}
+
+/** Turns an rtnetlink answer (0 or -errno) into the package's errors. */
+function check(rc: number, field: string, what: string): void {
+  if (rc === 0) return
+  const e = -rc
+  if (e === EPERM || e === EACCES) throw new TunPermissionError(`${what}: ${errnoName(e)}`)
+  throw new TunConfigError(field, `${what}: ${strerror(e)}`)
 }
 
 function validate(opts: TunOptions, queues: number): void {
@@ -175,7 +197,7 @@ function validate(opts: TunOptions, queues: number): void {
   if (!Number.isInteger(queues) || queues < 1 || queues > 256)
     throw new TunConfigError('multiQueue', `${queues} is not an integer in 1..256`)
   for (const a of [...opts.addresses, ...opts.routes]) {
-    if (!/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(a))
+    if (!a.includes('/') || parseCidr(a) === null)
       throw new TunConfigError(
         opts.addresses.includes(a) ? 'addresses' : 'routes',
         `"${a}" is not address/prefix`,
@@ -243,21 +265,4 @@ function withNetns(netns: string | undefined, f: () => void): void {
     L.close(target)
     L.close(self)
   }
-}
-
-function ipArgs(netns: string | undefined, args: string[]): string[] {
-  return netns === undefined ? ['ip', ...args] : ['ip', '-n', netns, ...args]
-}
-
-function ip(netns: string | undefined, args: string[], field: string): void {
-  const r = Bun.spawnSync(ipArgs(netns, args), { stdout: 'ignore', stderr: 'pipe' })
-  if (r.exitCode === 0) return
-  const msg = r.stderr.toString().trim()
-  if (/Operation not permitted|Permission denied/.test(msg))
-    throw new TunPermissionError(`ip ${args.join(' ')}`)
-  throw new TunConfigError(field, `ip ${args.join(' ')}: ${msg}`)
-}
-
-function ipQuiet(netns: string | undefined, args: string[]): void {
-  Bun.spawnSync(ipArgs(netns, args), { stdout: 'ignore', stderr: 'ignore' })
 }

@@ -8,7 +8,7 @@ export class TunError extends Error {
   override name = 'TunError'
 }
 
-/** Not root and no `CAP_NET_ADMIN` (TUNSETIFF or `ip` answered EPERM/EACCES). */
+/** Not root and no `CAP_NET_ADMIN` (TUNSETIFF, setns or rtnetlink answered EPERM/EACCES). */
 export class TunPermissionError extends TunError {
   override name = 'TunPermissionError'
   constructor(detail: string) {
@@ -42,7 +42,7 @@ export class UnsupportedPlatformError extends TunError {
   }
 }
 
-/** A configuration step (`ip addr add`, `ip route add`, ...) failed; everything done before it was rolled back. */
+/** A configuration step (an option, or the kernel refusing an address or route) failed; everything done before it was rolled back. */
 export class TunConfigError extends TunError {
   override name = 'TunConfigError'
   constructor(

@@ -59,6 +59,14 @@ const SYMBOLS = {
   poll: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
   eventfd: { args: [FFIType.u32, FFIType.i32], returns: FFIType.i32 },
   setns: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  sendto: {
+    args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32, FFIType.ptr, FFIType.u32],
+    returns: FFIType.i32,
+  },
+  recv: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
+  if_nametoindex: { args: [FFIType.ptr], returns: FFIType.u32 },
+  strerror: { args: [FFIType.i32], returns: FFIType.cstring },
   __errno_location: { args: [], returns: FFIType.ptr },
 } as const
 
@@ -85,6 +93,11 @@ export function errno(): number {
 /** A NUL-terminated C string for `open(2)` and friends (config time only). */
 export function cstr(s: string): Uint8Array {
   return new TextEncoder().encode(`${s}\0`)
+}
+
+/** libc's message for an errno value ("File exists"), for error messages. */
+export function strerror(e: number): string {
+  return `${libc().strerror(e)} (${errnoName(e)})`
 }
 
 /** A short name for the common errno values, for error messages. */
