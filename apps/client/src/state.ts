@@ -271,6 +271,8 @@ export class ClientState<H = unknown> {
   /** Mappings still to send once the handshake staged behind a resync completes. */
   private resyncRest: NameState[] = []
   private resyncStaged = false
+  /** How many mappings were staged ahead of that handshake (reported with it). */
+  private resyncStagedCount = 0
 
   constructor(opts: ClientStateOptions) {
     this.drops = Object.fromEntries(CLIENT_DROPS.map((r) => [r, 0])) as Record<ClientDrop, number>
@@ -782,7 +784,7 @@ export class ClientState<H = unknown> {
     const first = all.slice(0, MAX_STAGED_RESYNC)
     this.resyncRest = all.slice(MAX_STAGED_RESYNC)
     for (const s of first) this.announce(now, s)
-    this.stats.resyncMessages += first.length
+    this.resyncStagedCount = first.length
   }
 
   /** Drains the device's events: handshakes trigger resyncs (see the module doc). */
@@ -796,7 +798,7 @@ export class ClientState<H = unknown> {
           const rest = this.resyncRest
           this.resyncRest = []
           for (const s of rest) this.announce(now, s)
-          resync = rest.length
+          resync = this.resyncStagedCount + rest.length
         } else if (
           this.resyncNeeded ||
           // A first handshake has nothing to re-send: what was announced before it was staged behind it.
