@@ -38,6 +38,8 @@ const USAGE = `usage: cli.ts [options] [FILE|-]
     --mtu4 N  --mtu6 N        default 1500
     --amend-udp-checksum-zero compute zero IPv4 UDP checksums instead of dropping
     --decrement-ttl           decrement TTL/hop limit, answer Time Exceeded at zero
+    --reset-traffic-class     IPv6 traffic class 0 instead of the IPv4 TOS (RFC 7915 §4.1)
+    --tos N                   IPv4 TOS N instead of the IPv6 traffic class (RFC 7915 §5.1)
     --no-errors               drop untranslatable packets instead of answering with ICMP
     --error-source4 ADDR  --error-source6 ADDR
     --out DIR                 where N.pkt go (default .)
@@ -97,6 +99,8 @@ async function main(): Promise<void> {
         mtu6: int(a.mtu6, 'mtu6'),
         amendUdpChecksumZero: a['amend-udp-checksum-zero'],
         decrementTtl: a['decrement-ttl'],
+        resetTrafficClass: a['reset-traffic-class'],
+        tos: int(a.tos, 'tos') ?? null,
         errorOnUntranslatable: !a['no-errors'],
         errorSource4: a['error-source4'] ?? null,
         errorSource6: a['error-source6'] ?? null,
@@ -139,6 +143,8 @@ function parse() {
       mtu6: { type: 'string' },
       'amend-udp-checksum-zero': { type: 'boolean' },
       'decrement-ttl': { type: 'boolean' },
+      'reset-traffic-class': { type: 'boolean' },
+      tos: { type: 'string' },
       'no-errors': { type: 'boolean' },
       'error-source4': { type: 'string' },
       'error-source6': { type: 'string' },

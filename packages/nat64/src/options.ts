@@ -19,6 +19,10 @@ export interface Nat64OptionsInput {
   amendUdpChecksumZero?: boolean
   /** Decrement TTL/hop limit as a router does, answering Time Exceeded at zero (default false). */
   decrementTtl?: boolean
+  /** RFC 7915 §4.1: ignore the IPv4 TOS and send IPv6 traffic class 0 (default false: copy). */
+  resetTrafficClass?: boolean
+  /** RFC 7915 §5.1: send this IPv4 TOS instead of copying the IPv6 traffic class (default null: copy). */
+  tos?: number | null
   /** RFC 6791 pool for ICMP errors whose source cannot be mapped (default none: such errors are dropped). */
   pool6791?: Rfc6791Pool | null
   /** RFC 7915 §4.4/§5.4: answer untranslatable packets with an ICMP error (default true); false drops them. */
@@ -41,6 +45,9 @@ export interface Nat64Options {
   readonly mtu6: number
   readonly amendUdpChecksumZero: boolean
   readonly decrementTtl: boolean
+  readonly resetTrafficClass: boolean
+  /** 0..255, or -1 for "copy the traffic class". */
+  readonly tos: number
   readonly pool6791: Rfc6791Pool | null
   readonly errorOnUntranslatable: boolean
   /** u32, or -1 for "the offending packet's destination". */
@@ -55,6 +62,12 @@ function mtu(v: number | undefined, dflt: number, min: number, field: string): n
   if (!Number.isInteger(m) || m < min || m > 65535)
     throw new Error(`${field}: must be an integer in ${min}..65535, got ${m}`)
   return m
+}
+
+function tosOption(v: number | null | undefined): number {
+  if (v === undefined || v === null || v === -1) return -1
+  if (!Number.isInteger(v) || v < 0 || v > 255) throw new Error(`tos: must be an integer in 0..255, got ${v}`)
+  return v
 }
 
 /**
@@ -85,6 +98,8 @@ export function nat64Options(input: Nat64OptionsInput = {}): Nat64Options {
     mtu6: mtu(input.mtu6, 1500, IPV6_MIN_MTU, 'mtu6'),
     amendUdpChecksumZero: input.amendUdpChecksumZero ?? false,
     decrementTtl: input.decrementTtl ?? false,
+    resetTrafficClass: input.resetTrafficClass ?? false,
+    tos: tosOption(input.tos),
     pool6791: input.pool6791 ?? null,
     errorOnUntranslatable: input.errorOnUntranslatable ?? true,
     errorSource4,

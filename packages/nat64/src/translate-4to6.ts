@@ -275,7 +275,8 @@ export function translate4to6(
   }
 
   const nh = proto === PROTO_ICMP ? PROTO_ICMPV6 : proto
-  const tos = v4.tos
+  // RFC 7915 §4.1: traffic class copied from TOS, or 0 when configured to ignore it.
+  const tos = o.resetTrafficClass ? 0 : v4.tos
   const ident = v4.ident
   // Fragments 2..n first, into the caller's buffers (RFC 7915 §4.1: same identification, offsets continue).
   for (let i = 1; i < nFrag; i++) {
@@ -373,7 +374,7 @@ function translateIcmp4Error(
 
   const src = v4.srcAddr
   const dst = v4.dstAddr
-  const tos = v4.tos
+  const tos = o.resetTrafficClass ? 0 : v4.tos
   if (!mapper.dst4to6(dst, addrs, 16)) return drop(res, 'nat64-dst-unmappable')
   // RFC 6791: a router's address that maps to nothing takes one from the pool.
   if (!mapper.src4to6(src, dst, addrs, 0)) {

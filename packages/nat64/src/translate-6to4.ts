@@ -237,7 +237,8 @@ export function translate6to4(
   }
 
   const proto4 = proto6 === PROTO_ICMPV6 ? PROTO_ICMP : proto6
-  const tos = v6.trafficClass
+  // RFC 7915 §5.1: TOS copied from the traffic class, or the configured value.
+  const tos = o.tos >= 0 ? o.tos : v6.trafficClass
   const ident = isFrag ? v6.fragmentId & 0xffff : nextIdent(res, df)
   for (let i = 1; i < nFrag; i++) {
     const fb = res.fragmentBuffers[i - 1]
@@ -385,7 +386,8 @@ function translateIcmp6Error(
     if (qm < 0) return drop(res, 'nat64-icmp-type-untranslatable')
     qPseudo = pseudoV6(b, qOff + 8, qOff + 24, PROTO_ICMPV6, Math.max(qUpTotal, 0))
   }
-  const tos = v6.trafficClass
+  // RFC 7915 §5.1: TOS copied from the traffic class, or the configured value.
+  const tos = o.tos >= 0 ? o.tos : v6.trafficClass
 
   const hdrs = IPV4_HEADER_LEN + 8 + IPV4_HEADER_LEN
   const start = qUp - hdrs

@@ -186,3 +186,23 @@ describe('rate limiting the errors the translator makes', () => {
     expect(t.translate(place(big), 1100).action).toBe('icmp-error')
   })
 })
+
+describe('RFC 7915 traffic class options', () => {
+  test('RFC 7915 §4.1: resetTrafficClass sends traffic class 0; §5.1: tos sets the IPv4 TOS', () => {
+    const pool6 = new Rfc6052Mapper('64:ff9b:1::/96')
+    const p4 = buildUdp4({ src: v4('192.0.2.1'), dst: v4('198.51.100.2'), tos: 0xb8, srcPort: 1, dstPort: 2 })
+    const o6 = bytesOf(translate(place(p4), pool6, nat64Options({ resetTrafficClass: true }), res).packets[0])
+    expect(((o6[0] & 15) << 4) | (o6[1] >> 4)).toBe(0)
+    const p6 = buildUdp6({
+      src: v6('64:ff9b:1::c000:201'),
+      dst: v6('64:ff9b:1::c633:6402'),
+      trafficClass: 0xb8,
+      srcPort: 1,
+      dstPort: 2,
+    })
+    const o4 = bytesOf(translate(place(p6), pool6, nat64Options({ tos: 0x20 }), res).packets[0])
+    expect(o4[1]).toBe(0x20)
+    expect(allFailures({ buf: o4, off: 0, len: o4.length })).toEqual([])
+    expect(() => nat64Options({ tos: 300 })).toThrow(/tos/)
+  })
+})
