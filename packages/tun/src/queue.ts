@@ -72,11 +72,16 @@ export class TunQueue {
   private ctl: Int32Array = new Int32Array(0)
   private closed = false
 
-  /** `fd` must be non-blocking (openTun sets O_NONBLOCK). `mtu` sizes the read buffers. */
+  /**
+   * `fd` must be non-blocking (openTun sets O_NONBLOCK). `mtu` sizes the read
+   * buffers. `ownsFd`: whether `close()` closes the descriptor (false for
+   * {@link attachQueue}: the opener's `Tun.close()` does).
+   */
   constructor(
     readonly fd: number,
     readonly mtu: number,
     readonly io: IoMode = DEFAULT_IO,
+    private readonly ownsFd = true,
   ) {}
 
   /**
@@ -224,7 +229,7 @@ export class TunQueue {
     drain()
   }
 
-  /** Stops the Worker (if any) and closes the descriptor. Idempotent. */
+  /** Stops the reading Worker (if any) and, if this queue owns it, closes the descriptor. Idempotent. */
   close(): void {
     if (this.closed) return
     this.closed = true
@@ -243,13 +248,18 @@ export class TunQueue {
       this.worker = null
       this.lib.close(this.wakeFd)
     }
-    this.lib.close(this.fd)
+    if (this.ownsFd) this.lib.close(this.fd)
   }
 }
 
-/** A queue for a descriptor opened elsewhere (another Worker's `openTun`), e.g. one queue per Worker. */
+/**
+ * A queue over a descriptor that another thread opened with `openTun`, e.g.
+ * `tun.queues[i].fd` handed to Worker `i` (descriptors are process-wide). Its
+ * `close()` stops its reader but leaves the descriptor to the opener: close the
+ * attached queues first, then the `Tun`.
+ */
 export function attachQueue(fd: number, mtu: number, io: IoMode = DEFAULT_IO): TunQueue {
-  return new TunQueue(fd, mtu, io)
+  return new TunQueue(fd, mtu, io, false)
 }
 
 /**

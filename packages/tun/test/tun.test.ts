@@ -196,6 +196,42 @@ describe.skipIf(!CAN_RUN)('multi-queue', () => {
   })
 })
 
+describe.skipIf(!CAN_RUN)('a queue per Worker', () => {
+  test('attachQueue: a Worker owns one queue of a single-queue device and answers ping from there', async () => {
+    const t = openTun({ name: 'ghwq', mtu: 1400, addresses: ['10.99.0.1/24'], routes: [], netns: ns })
+    const w = new Worker(new URL('./fixtures/queue-worker.ts', import.meta.url).href)
+    let replied = 0
+    let onClosed = (): void => {}
+    const closed = new Promise<void>((resolve) => {
+      onClosed = resolve
+    })
+    const ready = new Promise<void>((resolve) => {
+      w.onmessage = (ev) => {
+        if (ev.data === 'ready') resolve()
+        if (ev.data === 'replied') replied++
+        if (ev.data === 'closed') onClosed()
+      }
+    })
+    w.postMessage({ fd: t.queues[0].fd, mtu: t.mtu })
+    await ready
+    const ping = Bun.spawn(
+      ['ip', 'netns', 'exec', ns, 'ping', '-c', '2', '-i', '0.2', '-W', '2', '10.99.0.2'],
+      {
+        stdout: 'ignore',
+      },
+    )
+    expect(await ping.exited).toBe(0)
+    expect(replied).toBeGreaterThanOrEqual(2)
+    w.postMessage('close')
+    await closed
+    w.terminate()
+    // The attached queue left the descriptor open: the device is still there until the opener closes it.
+    expect(link(ns, 'ghwq')).not.toBeNull()
+    t.close()
+    expect(link(ns, 'ghwq')).toBeNull()
+  })
+})
+
 describe.skipIf(!CAN_RUN)('MTU', () => {
   test('RFC 791 §2.3: the kernel fragments to the device MTU; a DF packet above it is refused', async () => {
     // IPv4 only: IPv6 needs an MTU of at least 1280 (RFC 8200 §5).
