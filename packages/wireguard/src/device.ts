@@ -91,7 +91,11 @@ export interface DeviceConfig {
   slotSize?: number
 }
 
-/** A datagram to send: `data[0..length)` to `to`. Valid until the next `handle*` call. */
+/**
+ * A datagram to send: `data[0..length)` to `to`. Its slot is reused only after it was polled and the
+ * ring went round (TRANSMIT_QUEUE_SIZE more datagrams), so it is valid at least until the next
+ * `handle*` call; a shell may also poll later, after a batch of inputs.
+ */
 export interface Transmit {
   readonly to: Endpoint
   readonly data: Uint8Array
@@ -243,7 +247,9 @@ export class Device {
     if (len + TRANSPORT_HEADER_LEN + TAG_LEN + PADDING_MULTIPLE > this.slotSize) v = 'wg-packet-too-large'
     else {
       const kp = peer.sendingKeypair(now)
-      if (kp === null || peer.staged.length > 0) {
+      // Nowhere to send a handshake to (a peer that has never been heard from): the packet is lost.
+      if (kp === null && peer.endpoint === null) v = 'wg-no-endpoint'
+      else if (kp === null || peer.staged.length > 0) {
         v = this.stage(peer, packet, off, len)
         if (kp === null) this.sendInitiation(now, peer, false)
         else this.flushStaged(now, peer)
@@ -568,10 +574,8 @@ export class Device {
   private sendInitiation(now: number, peer: Peer, isRetry: boolean): void {
     if (!isRetry) peer.timers.handshakeAttempts = 0
     if (now - peer.lastSentHandshake < REKEY_TIMEOUT_MS) return
-    if (peer.endpoint === null) {
-      this.drops['wg-no-endpoint']++
-      return
-    }
+    // No endpoint: nothing to send to. Not a packet drop; `handlePacket` counts the packets it loses.
+    if (peer.endpoint === null) return
     const slot = this.acquire(peer.endpoint)
     if (slot === null) {
       this.drops['wg-transmit-queue-full']++

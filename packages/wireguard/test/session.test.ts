@@ -167,6 +167,14 @@ describe('WireGuard paper §5.4.6: transport', () => {
     expect(p.b.dev.drops['wg-bad-inner-packet']).toBe(1)
   })
 
+  test('a peer never heard from and without endpoint: packets to it are dropped once, not staged', () => {
+    const p = makePair({ bKnowsA: false })
+    expect(p.b.dev.handlePacket(p.clock.now, p.b.peer, PONG)).toBe('wg-no-endpoint')
+    expect(p.b.peer.staged.length).toBe(0)
+    expect(p.b.dev.drops['wg-no-endpoint']).toBe(1)
+    expect(p.b.dev.pollTransmit()).toBeNull()
+  })
+
   test('paper §2 roaming: the endpoint follows the last authenticated source only', () => {
     const p = established()
     expect(p.b.peer.endpoint).toEqual(A_ADDR)
