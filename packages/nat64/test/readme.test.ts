@@ -10,17 +10,21 @@ test('README example: the gateway translates a client packet to a proxy IPv6 int
   const nat64 = new Translator(mapper, { mtu4: 1500 })
   const buf = new Uint8Array(NAT64_HEADROOM + 1500) // read each packet at NAT64_HEADROOM
 
-  const out: Uint8Array[] = []
-  const back: Uint8Array[] = []
-  function onPacket(len: number, sendOut: (p: Uint8Array) => void, sendBack: (p: Uint8Array) => void) {
+  type Send = (buf: Uint8Array, off: number, len: number) => void // e.g. tun.write, or the WireGuard encapsulation
+
+  function onPacket(len: number, sendOut: Send, sendBack: Send): void {
     const r = nat64.translate({ buf, off: NAT64_HEADROOM, len })
     if (r.action === 'translated') {
-      for (let i = 0; i < r.count; i++)
-        sendOut(r.packets[i].buf.subarray(r.packets[i].off, r.packets[i].off + r.packets[i].len))
+      for (let i = 0; i < r.count; i++) sendOut(r.packets[i].buf, r.packets[i].off, r.packets[i].len)
     } else if (r.action === 'icmp-error') {
-      sendBack(r.packets[0].buf.subarray(r.packets[0].off, r.packets[0].off + r.packets[0].len)) // e.g. Packet Too Big
+      sendBack(r.packets[0].buf, r.packets[0].off, r.packets[0].len) // e.g. Packet Too Big, to the packet's source
     } // 'drop': r.reason says why, nat64.counts counts it
   }
+
+  const out: Uint8Array[] = []
+  const back: Uint8Array[] = []
+  const keepOut: Send = (b, o, l) => out.push(b.slice(o, o + l))
+  const keepBack: Send = (b, o, l) => back.push(b.slice(o, o + l))
 
   const src = ipv6FromText('fd00:2021:1111::1')!
   const dst = ipv6FromText('fd00:2021:1111:8000::5')!
