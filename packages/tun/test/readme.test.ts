@@ -1,9 +1,13 @@
 /** The README's example, run for real (as root, in a gh-tun- namespace; skipped otherwise with the reason printed). */
-import { afterAll, expect, test } from 'bun:test'
+import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { closeOnSignals, openTun } from '../src/index.ts'
 import { CAN_RUN, deleteNetns, link, makeNetns, run, until } from './netns.ts'
 
-const ns = CAN_RUN ? makeNetns() : ''
+let ns = ''
+// In beforeAll, not at module load: a filtered run (`bun test -t x`) skips this file's hooks.
+beforeAll(() => {
+  if (CAN_RUN) ns = makeNetns()
+})
 afterAll(() => {
   if (ns !== '') deleteNetns(ns)
 })
