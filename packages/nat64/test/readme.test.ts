@@ -33,11 +33,7 @@ test('README example: the gateway translates a client packet to a proxy IPv6 int
     buf,
     NAT64_HEADROOM,
   )
-  onPacket(
-    small.length,
-    (p) => out.push(p.slice()),
-    (p) => back.push(p.slice()),
-  )
+  onPacket(small.length, keepOut, keepBack)
   expect(out.length).toBe(1)
   expect(ipv4ToText(u32(out[0], 12))).toBe('100.64.0.1')
   expect(ipv4ToText(u32(out[0], 16))).toBe('93.184.216.34')
@@ -49,11 +45,7 @@ test('README example: the gateway translates a client packet to a proxy IPv6 int
     buf,
     NAT64_HEADROOM,
   )
-  onPacket(
-    big.length,
-    (p) => out.push(p.slice()),
-    (p) => back.push(p.slice()),
-  )
+  onPacket(big.length, keepOut, keepBack)
   expect(out.length).toBe(2)
   expect(nat64.counts.translated).toBe(2)
 
