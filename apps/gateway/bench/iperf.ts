@@ -5,19 +5,24 @@
  * TCP run (MISSION.md: TCP tells userspace data planes apart; UDP floods do not) through:
  *   1. our gateway (`bun src/main.ts run`, CIDR resource: WireGuard + access check, no NAT rewrite),
  *   2. wireguard-go as the gateway (the same keys, addresses and masquerade).
+ * Our gateway also carries the same transfer through its NAT (to a proxy IP of a DNS resource) and
+ * through NAT64 (to an IPv6 proxy IP of an IPv4-only name).
  * Reports Mbit/s, retransmits and the gateway process's CPU% during the run; writes
  * bench-results/gateway-iperf.json. Everything is removed at the end, also on failure.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { buildControlPacket, MessageType } from '@gatehouse/control'
 import type { Subprocess } from 'bun'
 
 if (process.getuid?.() !== 0) {
   console.warn('skipping iperf bench: needs root')
   process.exit(0)
 }
-const missing = ['wireguard-go', 'wg', 'nft', 'iperf3'].filter((t) => Bun.which(t) === null)
+const missing = ['wireguard-go', 'wg', 'nft', 'iperf3', 'dnsmasq', 'python3'].filter(
+  (t) => Bun.which(t) === null,
+)
 if (missing.length > 0) {
   console.warn(`skipping iperf bench: missing ${missing.join(', ')}`)
   process.exit(0)
@@ -78,12 +83,15 @@ function pidIn(ns: string, comm: string): number {
   throw new Error(`no ${comm} in ${ns}`)
 }
 
-async function iperf(gatewayPid: number): Promise<{ mbps: number; retransmits: number; cpuPercent: number }> {
+async function iperf(
+  gatewayPid: number,
+  target = SITE,
+): Promise<{ mbps: number; retransmits: number; cpuPercent: number }> {
   spawnIn(NS_S, 'iperf3', '-s', '-1', '-B', SITE)
   await Bun.sleep(300)
   const c0 = cpuSeconds(gatewayPid)
   const t0 = performance.now()
-  const out = inNs(NS_C, 'iperf3', '-c', SITE, '-t', String(SECONDS), '-J')
+  const out = inNs(NS_C, 'iperf3', '-c', target, '-t', String(SECONDS), '-J')
   const wall = (performance.now() - t0) / 1000
   const cpu = cpuSeconds(gatewayPid) - c0
   const j = JSON.parse(out)
@@ -128,9 +136,23 @@ try {
   writeFileSync(join(dir, 'gw.key'), gwKey, { mode: 0o600 })
   writeFileSync(join(dir, 'c.key'), cKey, { mode: 0o600 })
 
+  spawnIn(
+    NS_S,
+    'dnsmasq',
+    '--no-daemon',
+    '--no-resolv',
+    '--no-hosts',
+    '--bind-interfaces',
+    `--listen-address=${SITE}`,
+    `--address=/app.example.test/${SITE}`,
+    `--pid-file=${join(dir, 'dnsmasq.pid')}`,
+  )
+
   // The client: wireguard-go in both runs.
   spawnIn(NS_C, 'wireguard-go', '-f', WG_C)
   await until('client interface', () => linkUp(NS_C, WG_C))
+  const clientAllowed =
+    '10.78.0.0/24,100.64.0.1/32,100.96.0.0/11,::/128,fd00:2021:1111::1/128,fd00:2021:1111:8000::/107'
   inNs(
     NS_C,
     'wg',
@@ -143,11 +165,14 @@ try {
     'endpoint',
     '192.168.78.2:51820',
     'allowed-ips',
-    '10.78.0.0/24,100.64.0.1/32',
+    clientAllowed,
   )
   sh('ip', '-n', NS_C, 'addr', 'add', '100.64.0.2/32', 'dev', WG_C)
+  sh('ip', '-n', NS_C, 'addr', 'add', 'fd00:2021:1111::2/128', 'dev', WG_C, 'nodad')
   sh('ip', '-n', NS_C, 'link', 'set', WG_C, 'up')
   sh('ip', '-n', NS_C, 'route', 'add', '10.78.0.0/24', 'dev', WG_C)
+  sh('ip', '-n', NS_C, 'route', 'add', '100.96.0.0/11', 'dev', WG_C)
+  sh('ip', '-n', NS_C, 'route', 'add', 'fd00:2021:1111:8000::/107', 'dev', WG_C)
 
   // 1. Our gateway.
   const cfg = {
@@ -156,9 +181,18 @@ try {
     tun: { name: `ghgwbt${id}`, mtu: 1420 },
     upstreamDns: [SITE],
     log: { console: 'none' },
-    resources: [{ id: 'site', type: 'cidr', address: '10.78.0.0/24' }],
+    resources: [
+      { id: 'site', type: 'cidr', address: '10.78.0.0/24' },
+      { id: 'web', type: 'dns', address: '*.example.test' },
+    ],
     clients: [
-      { name: 'c', publicKey: cPub, ipv4: '100.64.0.2', ipv6: 'fd00:2021:1111::2', resources: ['site'] },
+      {
+        name: 'c',
+        publicKey: cPub,
+        ipv4: '100.64.0.2',
+        ipv6: 'fd00:2021:1111::2',
+        resources: ['site', 'web'],
+      },
     ],
   }
   writeFileSync(join(dir, 'gw.json'), JSON.stringify(cfg))
@@ -167,6 +201,38 @@ try {
   inNs(NS_C, 'ping', '-c', '2', '-i', '0.2', '-W', '3', SITE) // handshake, warm-up
   const oursPid = pidIn(NS_G, 'bun')
   const oursResult = await iperf(oursPid)
+  // The NAT paths: the client tells the gateway app.example.test's proxy IPs (as apps/client would),
+  // injected on wireguard-go's TUN through an AF_PACKET socket; the name has only an A record, so its
+  // IPv6 proxy IPs go through NAT64.
+  const control = buildControlPacket({
+    type: MessageType.AssignedIps,
+    requestId: 1,
+    resource: 'web',
+    domain: 'app.example.test',
+    proxyIps: [
+      '100.96.0.1',
+      '100.96.0.2',
+      '100.96.0.3',
+      '100.96.0.4',
+      'fd00:2021:1111:8000::1',
+      'fd00:2021:1111:8000::2',
+      'fd00:2021:1111:8000::3',
+      'fd00:2021:1111:8000::4',
+    ],
+  })
+  const py =
+    'import socket,sys\ns=socket.socket(socket.AF_PACKET,socket.SOCK_DGRAM)\ns.sendto(bytes.fromhex(sys.argv[2]),(sys.argv[1],0x86DD))\n'
+  inNs(NS_C, 'python3', '-c', py, WG_C, Buffer.from(control).toString('hex'))
+  await Bun.sleep(500)
+  try {
+    inNs(NS_C, 'ping', '-c', '1', '-W', '3', '100.96.0.1')
+  } catch (e) {
+    console.error(sh('ip', '-n', NS_C, 'route'), sh('ip', '-n', NS_C, 'link'), sh('ip', '-n', NS_C, 'addr'))
+    throw e
+  }
+  const natResult = await iperf(oursPid, '100.96.0.1')
+  inNs(NS_C, 'ping', '-6', '-c', '1', '-W', '3', 'fd00:2021:1111:8000::1')
+  const nat64Result = await iperf(oursPid, 'fd00:2021:1111:8000::1')
   const rssOurs = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${oursPid}/status`, 'utf8'))![1]) / 1024
   ours.kill('SIGTERM')
   await ours.exited
@@ -194,18 +260,7 @@ try {
   sh('ip', '-n', NS_G, 'route', 'add', '100.64.0.0/11', 'dev', WG_G)
   // The client still holds a session with the stopped gateway: start it afresh.
   inNs(NS_C, 'wg', 'set', WG_C, 'peer', gwPub, 'remove')
-  inNs(
-    NS_C,
-    'wg',
-    'set',
-    WG_C,
-    'peer',
-    gwPub,
-    'endpoint',
-    '192.168.78.2:51820',
-    'allowed-ips',
-    '10.78.0.0/24,100.64.0.1/32',
-  )
+  inNs(NS_C, 'wg', 'set', WG_C, 'peer', gwPub, 'endpoint', '192.168.78.2:51820', 'allowed-ips', clientAllowed)
   sh('ip', '-n', NS_C, 'route', 'replace', '10.78.0.0/24', 'dev', WG_C)
   inNs(NS_C, 'ping', '-c', '2', '-i', '0.2', '-W', '3', SITE)
   const goPid = pidIn(NS_G, 'wireguard-go')
@@ -216,8 +271,12 @@ try {
     seconds: SECONDS,
     loadAverage: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
     ours: { ...oursResult, rssMiB: Math.round(rssOurs * 10) / 10 },
+    oursNat: natResult,
+    oursNat64: nat64Result,
     wireguardGo: goResult,
     ratio: Math.round((oursResult.mbps / goResult.mbps) * 100) / 100,
+    ratioNat: Math.round((natResult.mbps / goResult.mbps) * 100) / 100,
+    ratioNat64: Math.round((nat64Result.mbps / goResult.mbps) * 100) / 100,
   }
   console.log(JSON.stringify(result, null, 2))
   const out = join(import.meta.dir, '..', 'bench-results')
