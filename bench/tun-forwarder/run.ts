@@ -1,6 +1,6 @@
 /**
  * End-to-end TUN forwarder benchmark (issue 7). Run as root:
- *   bun tun-forwarder/run.ts [--quick] [--rounds=N] [--paths=veth,c,c-mt,bun-ring,bun-poll,bun-sync]
+ *   bun tun-forwarder/run.ts [--quick] [--pin] [--rounds=N] [--paths=veth,c,c-mt,bun-ring,bun-poll,bun-sync]
  *
  * Two network namespaces, gh-tun-b1 (iperf3 client) and gh-tun-b2 (server),
  * joined in turn by:
@@ -31,6 +31,8 @@ const UDP_SECONDS = quick ? 2 : 4
 const pathsArg = process.argv.find((a) => a.startsWith('--paths='))?.slice('--paths='.length)
 const PATHS = (pathsArg ?? 'veth,c,c-mt,bun-ring,bun-poll,bun-sync').split(',')
 const CLK_TCK = 100
+/** --pin: the forwarder on CPU 1 (taskset), iperf3 client and server on CPU 0 (`-A 0`). */
+const PIN = process.argv.includes('--pin')
 
 if (process.getuid?.() !== 0) {
   console.error('tun-forwarder bench: needs root (network namespaces, TUN devices); skipping')
@@ -89,7 +91,7 @@ async function startForwarder(path: string, cdir: string): Promise<Started | nul
           TUN_B.addr,
           String(MTU),
         ]
-  const p = Bun.spawn(args, { stdout: 'pipe', stderr: 'inherit' })
+  const p = Bun.spawn(PIN ? ['taskset', '-c', '1', ...args] : args, { stdout: 'pipe', stderr: 'inherit' })
   const reader = p.stdout.getReader()
   let out = ''
   while (!out.includes('ready')) {
@@ -149,6 +151,7 @@ async function iperf(target: string, extra: string[], seconds: number): Promise<
       '-J',
       '--connect-timeout',
       '2000',
+      ...(PIN ? ['-A', '0'] : []),
       ...extra,
     ],
     { stdout: 'pipe', stderr: 'pipe' },
@@ -178,10 +181,13 @@ type J = any
 async function measure(path: string, cdir: string): Promise<Measure> {
   const target = path === 'veth' ? VETH.addrB : TUN_B.addr
   const fwd = await startForwarder(path, cdir)
-  const server = Bun.spawn(['ip', 'netns', 'exec', NS2, 'iperf3', '-s', '-B', target], {
-    stdout: 'ignore',
-    stderr: 'ignore',
-  })
+  const server = Bun.spawn(
+    ['ip', 'netns', 'exec', NS2, 'iperf3', '-s', '-B', target, ...(PIN ? ['-A', '0'] : [])],
+    {
+      stdout: 'ignore',
+      stderr: 'ignore',
+    },
+  )
   await Bun.sleep(300)
   try {
     const pid = fwd?.pid
@@ -319,5 +325,5 @@ const outDir = join(here, '..', 'bench-results')
 mkdirSync(outDir, { recursive: true })
 writeFileSync(
   join(outDir, 'tun-forwarder.json'),
-  `${JSON.stringify({ date: new Date().toISOString(), rounds: ROUNDS, tcpSeconds: TCP_SECONDS, udpSeconds: UDP_SECONDS, mtu: MTU, loadBefore, loadAfter, results, ratios, runs }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), pinned: PIN, rounds: ROUNDS, tcpSeconds: TCP_SECONDS, udpSeconds: UDP_SECONDS, mtu: MTU, loadBefore, loadAfter, results, ratios, runs }, null, 2)}\n`,
 )
