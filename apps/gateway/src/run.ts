@@ -18,7 +18,7 @@ import {
 } from '@gatehouse/dns-resolver'
 import { FeatureFlags, GATEHOUSE_FLAGS, parseOverrides } from '@gatehouse/feature-flags'
 import { ipFromText } from '@gatehouse/ip-packet'
-import { openTun, type Tun } from '@gatehouse/tun'
+import { openTun, type Tun, type TunCounters } from '@gatehouse/tun'
 import { formatKey, parseKey, publicKey } from '@gatehouse/wireguard'
 import type { udp } from 'bun'
 import type { GatewayConfig } from './config.ts'
@@ -92,6 +92,7 @@ export async function runGateway(opts: RunOptions): Promise<RunningGateway> {
     seed: seed[1],
   })
 
+  const shell: ShellCounters = { udpSendFailed: 0 }
   const shutdown = new Shutdown((step, e) => log.error('shutdown step failed', { step, error: e }))
   let tun: Tun | null = null
   let socket: udp.Socket<'uint8array'> | null = null
@@ -113,7 +114,8 @@ export async function runGateway(opts: RunOptions): Promise<RunningGateway> {
     for (let t = state.pollTransmit(); t !== null; t = state.pollTransmit()) {
       if (s === null) continue
       const addr = v6Socket && !t.to.address.includes(':') ? `::ffff:${t.to.address}` : t.to.address
-      s.send(t.data.subarray(0, t.length), t.to.port, addr)
+      // false: the socket's send buffer is full; the datagram is lost (WireGuard's peers retransmit).
+      if (!s.send(t.data.subarray(0, t.length), t.to.port, addr)) shell.udpSendFailed++
     }
     for (let p = state.pollTunWrite(); p !== null; p = state.pollTunWrite()) tun?.write(p.buf, p.off, p.len)
     for (let q = state.pollDnsTransmit(); q !== null; q = state.pollDnsTransmit()) {
@@ -180,7 +182,7 @@ export async function runGateway(opts: RunOptions): Promise<RunningGateway> {
   ff.start()
   shutdown.add('feature flags', () => ff.stop())
 
-  const metrics = registerMetrics(state)
+  const metrics = registerMetrics(state, shell, device.counters)
   if (cfg.metrics.listen !== undefined) {
     const c = cfg.metrics.listen.lastIndexOf(':')
     const server = serveMetrics(metrics, {
@@ -244,8 +246,18 @@ function siteUpstreams(configured: readonly string[]): Upstream[] {
   return found
 }
 
+/** Counters the shell keeps beside the core's. */
+export interface ShellCounters {
+  /** UDP datagrams the socket refused (send buffer full). */
+  udpSendFailed: number
+}
+
 /** Prometheus families over the core's plain counters (read at scrape time only). */
-export function registerMetrics(state: GatewayState): MetricsRegistry {
+export function registerMetrics(
+  state: GatewayState,
+  shell?: ShellCounters,
+  tun?: TunCounters,
+): MetricsRegistry {
   const m = new MetricsRegistry()
   m.counter(
     'gatehouse_drops_total',
@@ -258,6 +270,12 @@ export function registerMetrics(state: GatewayState): MetricsRegistry {
       for (const k of GATEWAY_DROP_REASONS) out[k] = (out[k] ?? 0) + state.drops[k]
       for (const [k, v] of Object.entries(state.translator.counts))
         if (k !== 'translated') out[k] = (out[k] ?? 0) + v
+      if (shell !== undefined) out['udp-send-failed'] = shell.udpSendFailed
+      if (tun !== undefined) {
+        out['tun-write-queue-full'] = tun.txQueueFull
+        out['tun-write-error'] = tun.txErrors
+        out['tun-read-error'] = tun.rxErrors
+      }
       return out
     },
     'reason',
