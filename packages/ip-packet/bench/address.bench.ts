@@ -7,8 +7,9 @@
  * words, and a Uint32Array view of the buffer (only valid at 4-aligned offsets). Times are per scan
  * of 16 addresses.
  */
-import { bench, do_not_optimize, summary } from 'mitata'
+import { do_not_optimize, summary } from 'mitata'
 import { ipv6Equals, ipv6FromText, ipv6Word } from '../src/index.ts'
+import { warmBench } from './warm.ts'
 
 const ENTRIES = 16
 const TABLE = 64 // table starts here; the packet's address is at 24 (an IPv6 dst offset)
@@ -51,31 +52,31 @@ function viaU32(w: Uint32Array, ai: number, bi: number): boolean {
 }
 
 summary(() => {
-  bench('ipv6 scan 16: byte loop', () => {
+  warmBench('ipv6 scan 16: byte loop', () => {
     const o = at()
     let n = 0
     for (let e = 0; e < ENTRIES; e++) if (byteLoop(buf, o, buf, TABLE + 16 * e)) n++
     do_not_optimize(n)
   })
-  bench('ipv6 scan 16: ipv6Equals (u32 words from bytes)', () => {
+  warmBench('ipv6 scan 16: ipv6Equals (u32 words from bytes)', () => {
     const o = at()
     let n = 0
     for (let e = 0; e < ENTRIES; e++) if (ipv6Equals(buf, o, buf, TABLE + 16 * e)) n++
     do_not_optimize(n)
   })
-  bench('ipv6 scan 16: xor-or', () => {
+  warmBench('ipv6 scan 16: xor-or', () => {
     const o = at()
     let n = 0
     for (let e = 0; e < ENTRIES; e++) if (xorOr(buf, o, buf, TABLE + 16 * e)) n++
     do_not_optimize(n)
   })
-  bench('ipv6 scan 16: DataView getUint32', () => {
+  warmBench('ipv6 scan 16: DataView getUint32', () => {
     const o = at()
     let n = 0
     for (let e = 0; e < ENTRIES; e++) if (viaDataView(dv, o, TABLE + 16 * e)) n++
     do_not_optimize(n)
   })
-  bench('ipv6 scan 16: packet read once as 4 words (ipv6Word), table of u32 words', () => {
+  warmBench('ipv6 scan 16: packet read once as 4 words (ipv6Word), table of u32 words', () => {
     const o = at()
     const w0 = ipv6Word(buf, o, 0)
     const w1 = ipv6Word(buf, o, 1)
@@ -87,7 +88,7 @@ summary(() => {
     }
     do_not_optimize(n)
   })
-  bench('ipv6 scan 16: Uint32Array (aligned only)', () => {
+  warmBench('ipv6 scan 16: Uint32Array (aligned only)', () => {
     const o = at() >> 2
     let n = 0
     for (let e = 0; e < ENTRIES; e++) if (viaU32(u32, o, (TABLE >> 2) + 4 * e)) n++
@@ -118,17 +119,17 @@ function hashBytes(b: Uint8Array, o: number): number {
 }
 
 summary(() => {
-  bench('ipv6 hash 16: u32 words from bytes (ipv6Word)', () => {
+  warmBench('ipv6 hash 16: u32 words from bytes (ipv6Word)', () => {
     let h = i++
     for (let e = 0; e < ENTRIES; e++) h ^= hashWords(buf, TABLE + 16 * e)
     do_not_optimize(h)
   })
-  bench('ipv6 hash 16: DataView getUint32', () => {
+  warmBench('ipv6 hash 16: DataView getUint32', () => {
     let h = i++
     for (let e = 0; e < ENTRIES; e++) h ^= hashDataView(dv, TABLE + 16 * e)
     do_not_optimize(h)
   })
-  bench('ipv6 hash 16: single bytes', () => {
+  warmBench('ipv6 hash 16: single bytes', () => {
     let h = i++
     for (let e = 0; e < ENTRIES; e++) h ^= hashBytes(buf, TABLE + 16 * e)
     do_not_optimize(h)

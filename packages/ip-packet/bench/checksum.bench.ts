@@ -1,7 +1,8 @@
 /** Full Internet checksum of a 1500-byte packet, ours against naive versions; incremental against full after a rewrite. */
-import { bench, do_not_optimize, summary } from 'mitata'
+import { do_not_optimize, summary } from 'mitata'
 import { finish, IpPacket, sum } from '../src/index.ts'
 import { NEW_DST4, PACKETS } from './packets.ts'
+import { warmBench } from './warm.ts'
 
 const b1500 = new Uint8Array(1500).map((_, i) => (i * 31) & 0xff)
 const dv = new DataView(b1500.buffer)
@@ -30,9 +31,9 @@ function viaDataView(v: DataView, len: number): number {
 }
 
 summary(() => {
-  bench('checksum 1500B (sum, unrolled)', () => do_not_optimize(finish(sum(b1500, 0, 1500, 0))))
-  bench('checksum 1500B naive word loop', () => do_not_optimize(naive(b1500, 1500)))
-  bench('checksum 1500B DataView u32', () => do_not_optimize(viaDataView(dv, 1500)))
+  warmBench('checksum 1500B (sum, unrolled)', () => do_not_optimize(finish(sum(b1500, 0, 1500, 0))))
+  warmBench('checksum 1500B naive word loop', () => do_not_optimize(naive(b1500, 1500)))
+  warmBench('checksum 1500B DataView u32', () => do_not_optimize(viaDataView(dv, 1500)))
 })
 
 summary(() => {
@@ -41,7 +42,7 @@ summary(() => {
   const p = new IpPacket()
   p.reset(work, 0, work.length)
   let i = 0
-  bench('rewrite dst+port udp4 64B incremental (RFC 1624)', () => {
+  warmBench('rewrite dst+port udp4 64B incremental (RFC 1624)', () => {
     const j = i++ & 1
     p.setDst4(NEW_DST4[j])
     p.setDstPort(1000 + j)
@@ -51,7 +52,7 @@ summary(() => {
   const q = new IpPacket()
   q.reset(work2, 0, work2.length)
   let k = 0
-  bench('rewrite dst+port udp4 64B full recompute', () => {
+  warmBench('rewrite dst+port udp4 64B full recompute', () => {
     const j = k++ & 1
     q.ipv4.setDstAddr(NEW_DST4[j])
     q.udp.setDstPort(1000 + j)

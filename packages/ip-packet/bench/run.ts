@@ -6,15 +6,13 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { run } from 'mitata'
-import { IpPacket } from '../src/index.ts'
-import { PACKETS } from './packets.ts'
 import './packet.bench.ts'
 import './checksum.bench.ts'
 import './address.bench.ts'
+import './alloc.bench.ts'
 
-// Warm the JIT on every packet kind first, so the first case measured is not paying for tier-up.
-const warm = new IpPacket()
-for (let n = 0; n < 200_000; n++) for (const { bytes } of PACKETS) warm.reset(bytes, 0, bytes.length)
+// Collect the warm-up garbage now, not during a measurement.
+Bun.gc(true)
 
 // `bun bench/run.ts <regex>` runs a subset and writes no JSON.
 const only = process.argv[2]
