@@ -68,6 +68,7 @@ import {
   Identity,
 } from './noise.ts'
 import { type Endpoint, Peer, type PeerConfig } from './peer.ts'
+import { RateLimiter } from './ratelimiter.ts'
 import {
   T_NEW_HANDSHAKE,
   T_PERSISTENT_KEEPALIVE,
@@ -147,6 +148,7 @@ export class Device {
   private handshakeWindowStart = Number.NEGATIVE_INFINITY
   private handshakeCount = 0
   private underLoadUntil = Number.NEGATIVE_INFINITY
+  private readonly limiter = new RateLimiter()
 
   private readonly slots: Slot[] = []
   private readonly slotSize: number
@@ -397,7 +399,9 @@ export class Device {
     if (!this.checker.checkMac1(buf, len)) return 'wg-bad-mac1'
     if (!this.underLoad(now)) return null
     const source = endpointBytes(from.address, from.port)
-    if (this.checker.checkMac2(now, buf, len, source)) return null
+    // Paper §5.3: the cookie proves the source address; then each address gets a bounded rate.
+    if (this.checker.checkMac2(now, buf, len, source))
+      return this.limiter.allow(now, from.address) ? null : 'wg-rate-limited'
     const slot = this.acquire(from)
     if (slot !== null) {
       this.checker.createReply(now, buf, len, sender, source, slot.data)

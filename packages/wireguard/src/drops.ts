@@ -13,6 +13,8 @@ export const DROP_REASONS = [
   'wg-bad-mac1',
   /** Under load and MAC2 missing or wrong: answered with a cookie reply instead (paper §5.4.7). */
   'wg-cookie-required',
+  /** Under load, a source with a valid cookie sent handshakes faster than 20/s (burst 5). */
+  'wg-rate-limited',
   /** A handshake message's AEAD or DH failed. */
   'wg-handshake-decrypt-failed',
   /** The initiator's static key is not a configured peer. */

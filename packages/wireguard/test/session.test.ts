@@ -100,6 +100,31 @@ describe('WireGuard paper §5.4: handshake', () => {
   })
 })
 
+test('WireGuard paper §5.3: under load, a source with a valid cookie is rate-limited to a burst of 5, then 20/s', () => {
+  const p = makePair({ underLoadThreshold: 0 })
+  p.a.dev.initiate(p.clock.now, p.a.peer)
+  deliver(p, p.a, p.b) // cookie reply queued at B
+  deliver(p, p.b, p.a) // A stores the cookie
+  const verdicts: string[] = []
+  for (let i = 0; i < 8; i++) {
+    p.clock.now += 1 // 8 initiations within 8 ms (flood protection would also apply; the limiter comes first)
+    p.clock.unixEpochOffset += 100
+    p.a.peer.lastSentHandshake = Number.NEGATIVE_INFINITY
+    p.a.dev.initiate(p.clock.now, p.a.peer)
+    const t = p.a.dev.pollTransmit()!
+    verdicts.push(p.b.dev.handleDatagram(p.clock.now, A_ADDR, t.data.slice(0, t.length)))
+    while (p.b.dev.pollTransmit() !== null) {}
+  }
+  expect(verdicts.filter((v) => v === 'wg-rate-limited').length).toBe(3)
+  expect(verdicts[0]).toBe('consumed')
+  p.clock.now += 1000
+  p.clock.unixEpochOffset += 1000
+  p.a.peer.lastSentHandshake = Number.NEGATIVE_INFINITY
+  p.a.dev.initiate(p.clock.now, p.a.peer)
+  const t = p.a.dev.pollTransmit()!
+  expect(p.b.dev.handleDatagram(p.clock.now, A_ADDR, t.data.slice(0, t.length))).toBe('consumed')
+})
+
 describe('WireGuard paper §5.4.6: transport', () => {
   test('a replayed transport message is dropped, the original delivered once', () => {
     const p = established()
