@@ -52,7 +52,6 @@ import {
 } from '@gatehouse/control'
 import {
   type DnsResource,
-  decodeMessage,
   type Forward,
   MessageView,
   RCODE,
@@ -252,6 +251,8 @@ export class ClientState<H = unknown> {
   private readonly sentinelText4: (string | undefined)[] = []
   private readonly sentinelText6: (string | undefined)[] = []
   private readonly byKey = new Map<string, NameState>()
+  /** The same states by name (lower case, as the stub reports it). */
+  private readonly byName = new Map<string, NameState>()
   private readonly byRequest = new Map<number, NameState>()
   /** Names with waiters, in deadline order (every deadline is now + statusTimeoutMs, now monotonic). */
   private readonly waiting = new Map<NameState, true>()
@@ -585,6 +586,7 @@ export class ClientState<H = unknown> {
           waiters: old?.waiters ?? [],
         }
         this.byKey.set(key, s)
+        this.byName.set(e.name, s)
         this.events.push({ type: 'assigned', name: e.name, resource: e.resourceId, proxyIps })
         this.announce(now, s)
       } else if (e.kind === 'exhausted') {
@@ -593,6 +595,7 @@ export class ClientState<H = unknown> {
         const s = this.byKey.get(nameKey(e.name, e.resourceId))
         if (s !== undefined) {
           this.byKey.delete(nameKey(e.name, e.resourceId))
+          if (this.byName.get(e.name) === s) this.byName.delete(e.name)
           this.byRequest.delete(s.requestId)
           this.waiting.delete(s)
         }
@@ -603,27 +606,17 @@ export class ClientState<H = unknown> {
   }
 
   /**
-   * The (name, resource) state a stub answer is about, when it is an A/AAAA answer with proxy IPs;
-   * null for any other answer (pass it through). Control path: decodes with dns-packet.
+   * The (name, resource) state a stub answer is about, when it is a NOERROR answer with records to
+   * an A/AAAA question for a name with proxy IPs; null for any other answer (pass it through).
+   * Reads the answer's header and question only (no full decode): a name matches one resource at
+   * a time, so the name is the key.
    */
   private resourceAnswer(bytes: Uint8Array): NameState | null {
-    // Cheap filter first: a response with at least one answer record (ANCOUNT at bytes 6..8).
-    if (bytes.length < 12 || ((bytes[6] << 8) | bytes[7]) === 0 || (bytes[3] & 0xf) !== RCODE.NOERROR)
+    const v = this.qview
+    if (scanMessage(bytes, 0, bytes.length, v) !== null) return null
+    if (v.ancount === 0 || v.rcode !== RCODE.NOERROR || (v.qtype !== TYPE.A && v.qtype !== TYPE.AAAA))
       return null
-    const m = decodeMessage(bytes)
-    if (typeof m === 'string') return null
-    const q = m.questions[0]
-    if (q === undefined || (q.type !== TYPE.A && q.type !== TYPE.AAAA)) return null
-    for (const a of m.answers) {
-      if (a.type !== 'A' && a.type !== 'AAAA') continue
-      const as =
-        a.type === 'A'
-          ? this.stub.resourceByProxyIpv4(ipv4FromText(a.address) ?? 0)
-          : this.stub.resourceByProxyIpv6(ipv6FromText(a.address) ?? new Uint8Array(16))
-      if (as === undefined) return null
-      return this.byKey.get(nameKey(as.name, as.resourceId)) ?? null
-    }
-    return null
+    return this.byName.get(v.qname) ?? null
   }
 
   private onResourceAnswer(now: number, s: NameState, held: Held<H>): void {

@@ -64,6 +64,18 @@ describe('resource names (MISSION.md "Client, DNS")', () => {
     for (const r of a.answers) if (r.type === 'AAAA') expect(ips).toContain(r.address)
   })
 
+  test('RFC 4343: a differently-cased query for an active name is the same mapping, answered at once', () => {
+    const b = new Bench()
+    b.query('app.corp.example', TYPE.A)
+    expect(b.answers().length).toBe(1)
+    b.gw.statusFor = () => null // any new AssignedIps would now hang
+    b.query('APP.Corp.Example', TYPE.A, 4, 0x55)
+    const [a] = b.answers()
+    expect(a.id).toBe(0x55)
+    expect(a.answers.length).toBe(4)
+    expect(assigned(b.gw.control).length).toBe(1)
+  })
+
   test('DomainStatus nxdomain -> NXDOMAIN; asking again re-announces (the gateway re-resolves)', () => {
     const b = new Bench()
     b.gw.statusFor = () => 'nxdomain'
