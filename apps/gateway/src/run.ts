@@ -106,6 +106,8 @@ export async function runGateway(opts: RunOptions): Promise<RunningGateway> {
     else if (e.type === 'handshake-failed') log.warn('client handshake failed', { client: e.client })
     else if (e.type === 'client-goodbye')
       log.info('client said goodbye', { client: e.client, reason: e.reason })
+    else if (e.type === 'drop')
+      log.debug('packet dropped (sampled)', { reason: e.reason, client: e.client, flow: e.flow })
     else log.debug('dns query at site', { ...e, type: undefined })
   }
 

@@ -61,7 +61,14 @@ import {
   type IcmpReason,
   icmpReasonCounters,
 } from '@gatehouse/icmp-errors'
-import { DROP_REASONS as IP_DROP_REASONS, IpPacket, ipv4FromText, ipv6FromText } from '@gatehouse/ip-packet'
+import {
+  DROP_REASONS as IP_DROP_REASONS,
+  IpPacket,
+  ipv4FromText,
+  ipv4ToText,
+  ipv6FromText,
+  ipv6ToText,
+} from '@gatehouse/ip-packet'
 import { GatewayNat, isProxyIp, type Filter as NatFilter, type ResourceConfig } from '@gatehouse/nat'
 import { NAT64_HEADROOM, type PacketBuf, PairMapper, Translator } from '@gatehouse/nat64'
 import { Device, type Endpoint, type Peer, parseKey, type Transmit } from '@gatehouse/wireguard'
@@ -159,6 +166,8 @@ export type GatewayEvent =
     }
   | { type: 'client-goodbye'; client: string; reason: string | undefined }
   | { type: 'dns-query'; client: string; resource: string; name: string; answered: boolean }
+  /** A sample of the drops (at most one per reason per DROP_SAMPLE_INTERVAL_MS), with the flow, for debug logs. */
+  | { type: 'drop'; reason: string; client: string | null; flow: string }
 
 interface ClientSlot {
   readonly id: number
@@ -188,6 +197,8 @@ const HEADROOM = 64
 const TUN_QUEUE = 16
 /** Largest DNS answer carried back in a DnsAnswer; larger ones are truncated with TC (RFC 2181 §9). */
 export const MAX_DNS_ANSWER_LEN = 1200
+/** Drops of one reason are reported as events at most this often (Firezone logs unroutable packets sampled). */
+export const DROP_SAMPLE_INTERVAL_MS = 1000
 /** Control message reason sent with Goodbye on shutdown. */
 const GOODBYE_REASON = 'gateway shutting down'
 
@@ -247,6 +258,7 @@ export class GatewayState {
   private readonly pendingResolves = new Map<string, PendingResolve[]>()
   private readonly pendingForwards = new Map<number, PendingForward>()
   private readonly dnsView = new MessageView()
+  private readonly dropSampledAt = new Map<string, number>()
 
   constructor(cfg: GatewayStateConfig) {
     const t4 = ipv4FromText(cfg.tunIpv4)
@@ -328,7 +340,8 @@ export class GatewayState {
   handleDatagram(now: number, from: Endpoint, buf: Uint8Array, len = buf.length): string {
     this.begin(now)
     const v = this.device.handleDatagram(now, from, buf, len)
-    if (v === 'forward') {
+    if (v !== 'forward' && v !== 'consumed') this.sampleDrop(now, v, null, null, from)
+    else if (v === 'forward') {
       const rx = this.device.rx
       const client = rx.peer === null ? undefined : this.byPeer.get(rx.peer)
       if (client !== undefined) {
@@ -380,8 +393,7 @@ export class GatewayState {
       this.translateToClient(now, c)
     } else if (v === 'icmp-error') {
       this.routeIcmpError(now, buf, off, pkt.ipLen)
-    }
-    // else: a NAT drop, counted in nat.drops ('nat-expired-session' apart from 'nat-no-session').
+    } else this.sampleDrop(now, v, this.byId[r.clientId] ?? null, pkt, null) // counted in nat.drops
   }
 
   /** The answer to `pollDnsTransmit`'s query `txId`. */
@@ -461,6 +473,7 @@ export class GatewayState {
     const d = pkt.reset(buf, off, len)
     if (d !== null) {
       this.drops[d]++
+      this.sampleDrop(now, d, client, null, null)
       return
     }
     const nat = this.nat
@@ -509,8 +522,7 @@ export class GatewayState {
           ? buildV4AdminProhibited(buf, off, pkt.ipLen, this.tun4, e, 0, this.limiter, now)
           : buildV6AdminProhibited(buf, off, pkt.ipLen, this.tun6, 0, e, 0, this.limiter, now)
       this.sendError(now, client, n, pkt.version === 4 ? 'v4-admin-prohibited' : 'v6-admin-prohibited')
-    }
-    // else: a NAT drop, counted in nat.drops.
+    } else this.sampleDrop(now, v, client, pkt, null) // a NAT drop, counted in nat.drops
   }
 
   private sendError(now: number, client: ClientSlot, n: number | IcmpReason, kind: IcmpSentKind): void {
@@ -814,6 +826,21 @@ export class GatewayState {
     for (const id of slot.allowed) this.nat.allow(slot.id, id)
   }
 
+  /** Reports a drop as an event, at most once per reason per DROP_SAMPLE_INTERVAL_MS (control path: allocates). */
+  private sampleDrop(
+    now: number,
+    reason: string,
+    client: ClientSlot | null,
+    pkt: IpPacket | null,
+    from: Endpoint | null,
+  ): void {
+    const last = this.dropSampledAt.get(reason)
+    if (last !== undefined && now - last < DROP_SAMPLE_INTERVAL_MS) return
+    this.dropSampledAt.set(reason, now)
+    const flow = pkt !== null ? flowText(pkt) : from !== null ? `udp from ${from.address}:${from.port}` : ''
+    this.events.push({ type: 'drop', reason, client: client === null ? null : client.entry.name, flow })
+  }
+
   private drainDeviceEvents(): void {
     for (let e = this.device.pollEvent(); e !== null; e = this.device.pollEvent()) {
       const c = this.byPeer.get(e.peer)
@@ -843,6 +870,14 @@ export function natResource(r: Resource): ResourceConfig {
   return r.type === 'dns'
     ? { kind: 'dns', id: r.id, filters }
     : { kind: 'cidr', id: r.id, address: r.address, filters }
+}
+
+/** `proto src:port -> dst:port` of a parsed packet, for sampled drop logs. */
+function flowText(p: IpPacket): string {
+  const b = p.buf
+  const src = p.version === 4 ? ipv4ToText(p.src4) : `[${ipv6ToText(b, p.srcAddrOff)}]`
+  const dst = p.version === 4 ? ipv4ToText(p.dst4) : `[${ipv6ToText(b, p.dstAddrOff)}]`
+  return `${p.protocol} ${src}:${p.srcPort} -> ${dst}:${p.dstPort}`
 }
 
 function normaliseName(name: string): string {

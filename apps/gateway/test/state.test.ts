@@ -485,6 +485,30 @@ describe('MISSION.md "Gateway, NAT": the data path', () => {
     expect(b.gateway.pollTransmit()).toBeNull()
   })
 
+  test('STYLE §5: drops are reported as events sampled per reason, with the flow', () => {
+    const drain = () => {
+      const out = []
+      for (let e = b.gateway.pollEvent(); e !== null; e = b.gateway.pollEvent())
+        if (e.type === 'drop') out.push(e)
+      return out
+    }
+    drain()
+    const spoof = buildUdp4({ src: v4(BOB.ipv4), dst: v4(APP.v4[0]), srcPort: 1111, dstPort: 2222 })
+    for (let i = 0; i < 3; i++) b.send('alice', spoof)
+    expect(drain()).toEqual([
+      {
+        type: 'drop',
+        reason: 'spoofed-source',
+        client: 'alice',
+        flow: `17 ${BOB.ipv4}:1111 -> ${APP.v4[0]}:2222`,
+      },
+    ])
+    expect(b.gateway.nat.drops['spoofed-source']).toBe(3) // every drop is counted, only the report is sampled
+    b.advance(1000)
+    b.send('alice', spoof)
+    expect(drain().map((e) => e.reason)).toEqual(['spoofed-source'])
+  })
+
   test("issue 9 §7: a second client cannot see the first client's sessions or mappings", () => {
     b.send('alice', buildUdp4({ src: v4(ALICE.ipv4), dst: v4(APP.v4[0]), srcPort: 5000, dstPort: 8080 }))
     const p = parse(b.takeTun()[0])
