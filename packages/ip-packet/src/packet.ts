@@ -9,6 +9,13 @@
  * also `src4`/`dst4` as u32), `protocol`, `srcPort`, `dstPort`. IPv6
  * addresses stay in the buffer: compare and copy them with `ipv6Equals`,
  * `ipv6Copy`, or read them as four u32 words with `ipv6Word`.
+ *
+ * Invariants: the fields and setters are valid after `reset()` returned null
+ * (IP-level fields also after 'ipv4-fragment'/'ipv6-fragment') and until the
+ * next `reset()` or a raw edit that moves headers or changes lengths. Setters
+ * keep the key fields in step with the bytes. `setSrc4`/`setDst4` are for
+ * IPv4 packets and `setSrc6`/`setDst6` for IPv6 ones (the caller knows the
+ * family from `version`; they do not check it, to stay branch-free).
  */
 import { EMPTY, put16, u16 } from './bytes.ts'
 import { applyDiff, diff16, diff32, finish, pseudoV4, pseudoV6, sum } from './checksum.ts'
