@@ -71,7 +71,14 @@ import {
 } from '@gatehouse/ip-packet'
 import { GatewayNat, isProxyIp, type Filter as NatFilter, type ResourceConfig } from '@gatehouse/nat'
 import { NAT64_HEADROOM, type PacketBuf, PairMapper, Translator } from '@gatehouse/nat64'
-import { Device, type Endpoint, type Peer, parseKey, type Transmit } from '@gatehouse/wireguard'
+import {
+  type DatagramVerdict,
+  Device,
+  type Endpoint,
+  type Peer,
+  parseKey,
+  type Transmit,
+} from '@gatehouse/wireguard'
 
 /** The part of `@gatehouse/dns-resolver`'s `GatewayResolver` the core drives (tests may fake it). */
 export interface SiteResolver {
@@ -337,7 +344,7 @@ export class GatewayState {
   // ---- (B) input ------------------------------------------------------------------------------
 
   /** A UDP datagram `buf[0..len)` from `from`. Decrypts in place. Returns WireGuard's verdict. */
-  handleDatagram(now: number, from: Endpoint, buf: Uint8Array, len = buf.length): string {
+  handleDatagram(now: number, from: Endpoint, buf: Uint8Array, len = buf.length): DatagramVerdict {
     this.begin(now)
     const v = this.device.handleDatagram(now, from, buf, len)
     if (v !== 'forward' && v !== 'consumed') this.sampleDrop(now, v, null, null, from)
@@ -362,6 +369,7 @@ export class GatewayState {
     const d = pkt.reset(buf, off, len)
     if (d !== null) {
       this.drops[d]++
+      this.sampleDrop(now, d, null, null, null)
       return
     }
     if (
