@@ -335,11 +335,10 @@ export class IpPacket {
     }
   }
 
-  /** Rewrite the IPv4 source address; updates the header and TCP/UDP checksums. */
-  setSrc4(a: number): void {
-    const d = diff32(this.src4, a)
+  /** Write IPv4 address `a` over `old` at `o`; update the header checksum and the TCP/UDP pseudo-header checksum. */
+  private writeAddr4(o: number, old: number, a: number): void {
+    const d = diff32(old, a)
     const b = this.buf
-    const o = this.srcAddrOff
     b[o] = a >>> 24
     b[o + 1] = a >>> 16
     b[o + 2] = a >>> 8
@@ -347,21 +346,17 @@ export class IpPacket {
     const ck = this.off + 10
     put16(b, ck, applyDiff(u16(b, ck), d))
     this.fixL4(d, true)
+  }
+
+  /** Rewrite the IPv4 source address; updates the header and TCP/UDP checksums. */
+  setSrc4(a: number): void {
+    this.writeAddr4(this.srcAddrOff, this.src4, a)
     this.src4 = a
   }
 
   /** Rewrite the IPv4 destination address; updates the header and TCP/UDP checksums. */
   setDst4(a: number): void {
-    const d = diff32(this.dst4, a)
-    const b = this.buf
-    const o = this.dstAddrOff
-    b[o] = a >>> 24
-    b[o + 1] = a >>> 16
-    b[o + 2] = a >>> 8
-    b[o + 3] = a
-    const ck = this.off + 10
-    put16(b, ck, applyDiff(u16(b, ck), d))
-    this.fixL4(d, true)
+    this.writeAddr4(this.dstAddrOff, this.dst4, a)
     this.dst4 = a
   }
 
