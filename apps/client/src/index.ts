@@ -5,6 +5,25 @@
  */
 export * from './constants.ts'
 export {
+  backupPath,
+  DEFAULT_RESOLV_CONF,
+  type ResolvConfTakeover,
+  recoverResolvConf,
+  renderResolvConf,
+  takeOverResolvConf,
+} from './resolv-conf.ts'
+export { type RunningClient, type RunOptions, registerMetrics, runClient } from './run.ts'
+export {
+  canonicalCidr,
+  dnsResources,
+  INTERNET_ROUTES,
+  routedIntoTun,
+  splitEndpoint,
+  tunAddresses,
+  tunRoutes,
+  upstreamsFor,
+} from './setup.ts'
+export {
   CLIENT_DROPS,
   type ClientDrop,
   type ClientEvent,
@@ -18,3 +37,4 @@ export {
   statusRcode,
   type TunVerdict,
 } from './state.ts'
+export { IDLE_MS, MAX_RETRIES, MAX_TCP_CONNS, RTO_MS, type TcpConn, TcpDnsServer } from './tcp-dns.ts'

@@ -115,6 +115,11 @@ async function start(
   })
 
   let tun: Tun | null = null
+  /** What the shell itself failed to do, counted beside the core's drops. */
+  const shellDrops = { 'udp-send-failed': 0, 'tun-write-failed': 0 }
+  const toTun = (b: Uint8Array, off: number, len: number) => {
+    if (tun !== null && !tun.write(b, off, len)) shellDrops['tun-write-failed']++
+  }
   let socket: udp.Socket<'uint8array'> | null = null
   let timer: ReturnType<typeof setTimeout> | null = null
   let timerAt = Number.POSITIVE_INFINITY
@@ -122,8 +127,9 @@ async function start(
   const flush = () => {
     const s = socket
     for (let t = state.pollTransmit(); t !== null; t = state.pollTransmit())
-      s?.send(t.data.subarray(0, t.length), t.to.port, t.to.address)
-    for (let p = state.pollTunWrite(); p !== null; p = state.pollTunWrite()) tun?.write(p, 0, p.length)
+      if (s !== null && !s.send(t.data.subarray(0, t.length), t.to.port, t.to.address))
+        shellDrops['udp-send-failed']++
+    for (let p = state.pollTunWrite(); p !== null; p = state.pollTunWrite()) toTun(p, 0, p.length)
     for (let r = state.pollDnsReply(); r !== null; r = state.pollDnsReply()) r.handle.write(frameTcp(r.bytes))
     for (let f = state.pollDnsForward(); f !== null; f = state.pollDnsForward()) {
       const token = f.token
@@ -165,7 +171,7 @@ async function start(
     socket: {
       data(_s, data, port, addr) {
         const v = state.handleDatagram(now(), { address: addr, port }, data, data.length)
-        if (v === 'forward') tun?.write(data, state.rx.off, state.rx.len)
+        if (v === 'forward') toTun(data, state.rx.off, state.rx.len)
         flush()
       },
       // ICMP port unreachable while the gateway restarts: WireGuard's timers recover.
@@ -212,7 +218,7 @@ async function start(
   // 8. Metrics.
   if (cfg.metrics.listen !== undefined) {
     const m = splitEndpoint(cfg.metrics.listen)
-    const server = serveMetrics(registerMetrics(state), { host: m.host, port: m.port })
+    const server = serveMetrics(registerMetrics(state, shellDrops), { host: m.host, port: m.port })
     shutdown.add('metrics', () => server.stop(true))
     log.info('serving metrics', { listen: cfg.metrics.listen })
   }
@@ -291,7 +297,10 @@ function pinHostRoute(ip: string): () => void {
 }
 
 /** Prometheus families over the core's plain counters (read at scrape time only). */
-export function registerMetrics(state: ClientState<unknown>): MetricsRegistry {
+export function registerMetrics(
+  state: ClientState<unknown>,
+  shellDrops: Readonly<Record<string, number>> = {},
+): MetricsRegistry {
   const m = new MetricsRegistry()
   m.counter(
     'gatehouse_drops_total',
@@ -301,6 +310,7 @@ export function registerMetrics(state: ClientState<unknown>): MetricsRegistry {
       for (const [k, v] of Object.entries(state.device.drops)) out[k] = v
       for (const [k, v] of Object.entries(state.stub.drops)) out[k] = (out[k] ?? 0) + v
       for (const k of CLIENT_DROPS) out[k] = (out[k] ?? 0) + state.drops[k]
+      for (const [k, v] of Object.entries(shellDrops)) out[k] = (out[k] ?? 0) + v
       return out
     },
     'reason',

@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import type { Subprocess } from 'bun'
 
 const ROOT = process.getuid?.() === 0
-const MISSING = ['wg', 'nft', 'dnsmasq', 'dig', 'ping', 'ip'].filter((t) => Bun.which(t) === null)
+const MISSING = ['wg', 'nft', 'dnsmasq', 'dig', 'ping', 'ip', 'curl'].filter((t) => Bun.which(t) === null)
 if (!ROOT) console.warn('skipping client+gateway end-to-end test: needs root (namespaces, TUN, nftables)')
 else if (MISSING.length > 0)
   console.warn(`skipping client+gateway end-to-end test: missing ${MISSING.join(', ')}`)
@@ -173,6 +173,7 @@ describe.skipIf(!RUN)('client + gateway apps end to end (issue 9, root)', () => 
     clientCfg.upstreamDns = [GW_LINK]
     clientCfg.dnsControl = 'none'
     clientCfg.log = { console: 'json', level: 'DEBUG' }
+    clientCfg.metrics = { listen: '127.0.0.1:19119' }
     const clientConfig = join(dir, 'client.json')
     writeFileSync(clientConfig, JSON.stringify(clientCfg))
 
@@ -197,6 +198,12 @@ describe.skipIf(!RUN)('client + gateway apps end to end (issue 9, root)', () => 
     expect(dig('app.example.test', 'A')).toMatch(/\s1\s+IN\s+A\s/) // TTL 1
     // (spawnSync blocked the log readers: give them a turn)
     await until('the domain status at the gateway', () => gateway!.log().includes('"status":"active"'))
+    // The same counters as the gateway's, as Prometheus text on the client's loopback.
+    const metrics = run(NS_C, 'curl', '-s', 'http://127.0.0.1:19119/metrics').out
+    expect(metrics).toMatch(/gatehouse_dns_queries_total\{kind="forwarded"\} [1-9]/)
+    expect(metrics).toMatch(/gatehouse_dns_names\{status="active"\} 1/)
+    expect(metrics).toMatch(/gatehouse_handshakes_total [1-9]/)
+    expect(metrics).toContain('gatehouse_drops_total{reason="wg-replayed"} 0')
   }, 30_000)
 
   test('a proxy IP answers ping through the gateway NAT; the CIDR resource through masquerade', () => {
