@@ -281,6 +281,29 @@ sys.exit(3)
     expect(out).toContain('from 100.96.0.3') // the reply comes back from the proxy IP
   }, 30_000)
 
+  test('issue 9 §4: UDP to a closed port at the site: ECONNREFUSED through the NAT and through NAT64', () => {
+    // The site's kernel answers port unreachable; masquerade un-NATs it; the gateway routes it by its quote.
+    const py = `
+import socket, sys
+fam = socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_DGRAM)
+s.settimeout(3)
+s.connect((sys.argv[1], 9))
+s.send(b'x')
+try:
+    s.recv(100)
+    print('answered')
+except ConnectionRefusedError:
+    print('refused')
+except socket.timeout:
+    print('timeout')
+`
+    for (const target of ['100.96.0.2', 'fd00:2021:1111:8000::2']) {
+      const out = inNs(NS_C, 'python3', '-c', py, target).trim()
+      expect(`${target}: ${out}`).toBe(`${target}: refused`)
+    }
+  }, 30_000)
+
   test('a proxy IP with no mapping: ping says unreachable at once (ICMP 3/0 from the gateway)', () => {
     const r = Bun.spawnSync(['ip', 'netns', 'exec', NS_C, 'ping', '-c', '1', '-W', '3', '100.96.0.77'], {
       stdout: 'pipe',
