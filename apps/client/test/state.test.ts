@@ -417,6 +417,35 @@ describe('gateway restarts (MISSION.md: "a restarted gateway is usable again wit
     expect(b.gw.control.length).toBe(before)
   })
 
+  test('Goodbye, then the gateway stays away past the handshake attempts: the resync is not lost', () => {
+    const b = withTwoNames()
+    b.gw.send(b.now, { type: MessageType.Goodbye, requestId: 0, reason: 'shutting down' })
+    b.drive()
+    b.gatewayUp = false
+    const pkt = buildUdp4({
+      src: ipv4FromText(CLIENT_TUN4)!,
+      dst: ipv4FromText('100.96.0.1')!,
+      srcPort: 5000,
+      dstPort: 80,
+    })
+    b.client.handleTunPacket(b.now, pkt, 0, pkt.length) // staged behind a handshake that never completes
+    b.drive()
+    b.advanceTo(b.now + 120_000) // REKEY_ATTEMPT_TIME (90 s) passes: handshake-failed, staged packets gone
+    const events: string[] = []
+    for (let e = b.client.pollEvent(); e !== null; e = b.client.pollEvent()) events.push(e.type)
+    expect(events).toContain('handshake-failed')
+    b.gw.restart(5)
+    b.gw.control.length = 0
+    b.gatewayUp = true
+    b.client.handleTunPacket(b.now, pkt, 0, pkt.length)
+    b.drive()
+    expect(
+      assigned(b.gw.control)
+        .map((m) => m.domain)
+        .sort(),
+    ).toEqual(['app.corp.example', 'db.example.net'])
+  })
+
   test('shutdown says Goodbye to the gateway', () => {
     const b = withTwoNames()
     b.client.shutdown(b.now)
