@@ -193,6 +193,11 @@ export class Device {
     if (i >= 0) this.peerList.splice(i, 1)
   }
 
+  /** Entries in the receiver-index table (handshakes and keypairs): at most 4 per peer. */
+  get indexCount(): number {
+    return this.indices.size
+  }
+
   /** The configured peers. */
   get peers(): readonly Peer[] {
     return this.peerList
@@ -440,7 +445,11 @@ export class Device {
     const kp = new Keypair(peer, now, false, localIndex, remoteIndex)
     deriveTransportKeys(hs, kp.sendKey, kp.recvKey)
     this.indices.replace(localIndex, { peer, keypair: kp })
+    // As wireguard-go: the new keypair waits in `next`; a previous `next` and `previous` are dropped
+    // (on confirmation `current` moves to `previous`, so the old one would go then anyway).
     if (peer.next !== null) this.dropKeypair(peer.next)
+    if (peer.previous !== null) this.dropKeypair(peer.previous)
+    peer.previous = null
     peer.next = kp
     peer.stats.handshakes++
     peer.stats.lastHandshake = now
@@ -470,7 +479,10 @@ export class Device {
     this.indices.replace(localIndex, { peer, keypair: kp })
     // Initiator: the new keypair is confirmed (we hold the response), so it becomes current at once.
     if (peer.next !== null) {
+      // We had also answered an initiation of theirs: that unconfirmed keypair becomes `previous`
+      // (it may still carry their data), and the old current and previous go.
       if (peer.previous !== null) this.dropKeypair(peer.previous)
+      if (peer.current !== null) this.dropKeypair(peer.current)
       peer.previous = peer.next
       peer.next = null
     } else {

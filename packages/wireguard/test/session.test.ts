@@ -281,6 +281,27 @@ describe('WireGuard paper §6: timers', () => {
     expect(p.a.dev.stats.keepalivesSent - before).toBeGreaterThanOrEqual(3)
   })
 
+  test('paper §5.4.5 rotation: after many rekeys, also simultaneous ones, at most 4 indices per peer remain', () => {
+    const p = established({ bKnowsA: true })
+    for (let round = 0; round < 30; round++) {
+      p.clock.now += REKEY_TIMEOUT_MS + 1 + (round % 7) * 9_000
+      p.clock.unixEpochOffset += 50
+      if (round % 3 === 0) {
+        // Both sides initiate at the same moment.
+        p.a.dev.initiate(p.clock.now, p.a.peer)
+        p.b.dev.initiate(p.clock.now, p.b.peer)
+      }
+      p.a.dev.handlePacket(p.clock.now, p.a.peer, PING)
+      p.b.dev.handlePacket(p.clock.now, p.b.peer, PONG)
+      drivePair(p, 20_000)
+      expect(p.a.dev.indexCount).toBeLessThanOrEqual(4)
+      expect(p.b.dev.indexCount).toBeLessThanOrEqual(4)
+    }
+    expect(p.a.peer.stats.handshakes + p.b.peer.stats.handshakes).toBeGreaterThan(10)
+    expect(p.a.received.length).toBe(30)
+    expect(p.b.received.length).toBe(30)
+  })
+
   test('keys are erased after 3 × REJECT_AFTER_TIME without a new session', () => {
     const p = established()
     drivePair(p, 3 * REJECT_AFTER_TIME_MS + 1)
