@@ -71,6 +71,53 @@ function teardown(): void {
   if (dir) rmSync(dir, { recursive: true, force: true })
 }
 
+/**
+ * Sends a control packet from the client and returns the gateway's control answer. An AF_PACKET
+ * socket on wireguard-go's TUN: what we send is read by wireguard-go and encrypted to the gateway
+ * (allowed-ips ::/128); the answer is what wireguard-go writes to the TUN (the kernel drops it).
+ */
+function controlExchange(packet: Uint8Array): Uint8Array {
+  const py = `
+import socket, sys, select, time
+s = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x0003))
+s.bind((sys.argv[1], 0))
+tx = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM)
+tx.sendto(bytes.fromhex(sys.argv[2]), (sys.argv[1], 0x86DD))
+end = time.time() + 8
+while time.time() < end:
+    r, _, _ = select.select([s], [], [], 0.5)
+    if not r: continue
+    data, addr = s.recvfrom(65535)
+    if addr[2] != socket.PACKET_OUTGOING and len(data) > 40 and data[0] >> 4 == 6 and data[6] == 253:
+        print(data.hex()); sys.exit(0)
+sys.exit(3)
+`
+  const r = Bun.spawnSync(
+    ['ip', 'netns', 'exec', NS_C, 'python3', '-c', py, WG_IF, Buffer.from(packet).toString('hex')],
+    { stdout: 'pipe', stderr: 'pipe' },
+  )
+  if (r.exitCode !== 0) throw new Error(`no control answer (exit ${r.exitCode}): ${r.stderr}\n${gatewayLog}`)
+  return new Uint8Array(Buffer.from(r.stdout.toString().trim(), 'hex'))
+}
+
+/** Connects TCP to host:port from the client; 'connected', 'refused', 'unreachable' or 'timeout'. */
+function tcpConnect(host: string, port: number): string {
+  const py = `
+import socket, sys, errno
+fam = socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_STREAM)
+s.settimeout(3)
+try:
+    s.connect((sys.argv[1], int(sys.argv[2])))
+    print('connected')
+except ConnectionRefusedError:
+    print('refused')
+except OSError as e:
+    print('unreachable' if e.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EACCES) else 'timeout' if isinstance(e, socket.timeout) else 'error %d' % (e.errno or 0))
+`
+  return inNs(NS_C, 'python3', '-c', py, host, String(port)).trim()
+}
+
 describe.skipIf(!RUN)('gateway app in network namespaces (issue 9, root)', () => {
   beforeAll(async () => {
     teardown()
@@ -113,6 +160,7 @@ describe.skipIf(!RUN)('gateway app in network namespaces (issue 9, root)', () =>
         '--bind-interfaces',
         `--listen-address=${SITE}`,
         `--address=/app.example.test/${SITE}`,
+        `--address=/db.corp.test/${SITE}`,
         `--pid-file=${join(dir, 'dnsmasq.pid')}`,
       ],
       { stdout: 'ignore', stderr: 'ignore' },
@@ -159,6 +207,7 @@ describe.skipIf(!RUN)('gateway app in network namespaces (issue 9, root)', () =>
       resources: [
         { id: 'site', type: 'cidr', address: '10.77.0.0/24' },
         { id: 'web', type: 'dns', address: '*.example.test' },
+        { id: 'db', type: 'dns', address: 'db.corp.test', filters: [{ protocol: 'tcp', ports: ['443'] }] },
       ],
       clients: [
         {
@@ -166,7 +215,7 @@ describe.skipIf(!RUN)('gateway app in network namespaces (issue 9, root)', () =>
           publicKey: cPub,
           ipv4: '100.64.0.2',
           ipv6: 'fd00:2021:1111::2',
-          resources: ['site', 'web'],
+          resources: ['site', 'web', 'db'],
         },
       ],
     }
@@ -246,29 +295,7 @@ describe.skipIf(!RUN)('gateway app in network namespaces (issue 9, root)', () =>
         'fd00:2021:1111:8000::4',
       ],
     })
-    // An AF_PACKET socket on wireguard-go's TUN: what we send is read by wireguard-go and encrypted
-    // to the gateway (allowed-ips ::/128); the answer is what wireguard-go writes to the TUN.
-    const py = `
-import socket, sys, select, time
-s = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x0003))
-s.bind((sys.argv[1], 0))
-tx = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM)
-tx.sendto(bytes.fromhex(sys.argv[2]), (sys.argv[1], 0x86DD))
-end = time.time() + 8
-while time.time() < end:
-    r, _, _ = select.select([s], [], [], 0.5)
-    if not r: continue
-    data, addr = s.recvfrom(65535)
-    if addr[2] != socket.PACKET_OUTGOING and len(data) > 40 and data[0] >> 4 == 6 and data[6] == 253:
-        print(data.hex()); sys.exit(0)
-sys.exit(3)
-`
-    const r = Bun.spawnSync(
-      ['ip', 'netns', 'exec', NS_C, 'python3', '-c', py, WG_IF, Buffer.from(packet).toString('hex')],
-      { stdout: 'pipe', stderr: 'pipe' },
-    )
-    if (r.exitCode !== 0) throw new Error(`no DomainStatus (exit ${r.exitCode}): ${r.stderr}\n${gatewayLog}`)
-    const answer = new Uint8Array(Buffer.from(r.stdout.toString().trim(), 'hex'))
+    const answer = controlExchange(packet)
     expect(decodeControlPacket(answer, 0, answer.length)).toEqual({
       type: MessageType.DomainStatus,
       requestId: 42,
@@ -302,6 +329,22 @@ except socket.timeout:
       const out = inNs(NS_C, 'python3', '-c', py, target).trim()
       expect(`${target}: ${out}`).toBe(`${target}: refused`)
     }
+  }, 30_000)
+
+  test('issue 9 §5: a filtered port is refused at once (administratively prohibited); the allowed one passes', () => {
+    const answer = controlExchange(
+      buildControlPacket({
+        type: MessageType.AssignedIps,
+        requestId: 43,
+        resource: 'db',
+        domain: 'db.corp.test',
+        proxyIps: ['100.96.0.9', '100.96.0.10', '100.96.0.11', '100.96.0.12'],
+      }),
+    )
+    expect(decodeControlPacket(answer, 0, answer.length)).toMatchObject({ requestId: 43, status: 'active' })
+    // ICMP 3/13 from the gateway: EHOSTUNREACH before the 3 s socket timeout would say 'timeout'.
+    expect(tcpConnect('100.96.0.9', 80)).toBe('unreachable')
+    expect(tcpConnect('100.96.0.9', 443)).toBe('refused') // reached the site: RST from its closed port
   }, 30_000)
 
   test('a proxy IP with no mapping: ping says unreachable at once (ICMP 3/0 from the gateway)', () => {
