@@ -3,65 +3,36 @@
  * prints both and writes them as JSON to bench-results/nat.json for the PR comparison.
  * `bun bench/run.ts` (or `bun run bench` at the root, through turbo).
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { run } from 'mitata'
+import { runAndRecord } from '@gatehouse/bench/kit'
 import './nat.bench.ts'
 
-const result = await run()
+await runAndRecord('@gatehouse/nat', `${import.meta.dir}/..`, () => {
+  const memory = []
+  // 1 000 sessions is the control: the RSS growth that is JIT code and runtime, not the table.
+  for (const clients of [1, 10, 100]) {
+    const p = Bun.spawnSync(['bun', `${import.meta.dir}/memory.ts`, String(clients)], { stderr: 'inherit' })
+    if (p.exitCode !== 0) throw new Error(`memory.ts ${clients} failed`)
+    memory.push(JSON.parse(p.stdout.toString()))
+  }
+  console.log('\nmemory (fresh process per line):')
+  for (const m of memory) {
+    console.log(
+      `  ${m.sessions} sessions: table ${(m.tableBytes / 2 ** 20).toFixed(2)} MiB (${m.tableBytesPerSession} B/session), ` +
+        `process RSS ${(m.rssAfter / 2 ** 20).toFixed(1)} MiB (was ${(m.rssBefore / 2 ** 20).toFixed(1)} MiB), ` +
+        `JS heap +${(m.heapDelta / 2 ** 20).toFixed(2)} MiB (of which typed arrays ${(m.typedArrayDelta / 2 ** 20).toFixed(2)} MiB)`,
+    )
+  }
 
-const memory = []
-// 1 000 sessions is the control: the RSS growth that is JIT code and runtime, not the table.
-for (const clients of [1, 10, 100]) {
-  const p = Bun.spawnSync(['bun', `${import.meta.dir}/memory.ts`, String(clients)], { stderr: 'inherit' })
-  if (p.exitCode !== 0) throw new Error(`memory.ts ${clients} failed`)
-  memory.push(JSON.parse(p.stdout.toString()))
-}
-console.log('\nmemory (fresh process per line):')
-for (const m of memory) {
-  console.log(
-    `  ${m.sessions} sessions: table ${(m.tableBytes / 2 ** 20).toFixed(2)} MiB (${m.tableBytesPerSession} B/session), ` +
-      `process RSS ${(m.rssAfter / 2 ** 20).toFixed(1)} MiB (was ${(m.rssBefore / 2 ** 20).toFixed(1)} MiB), ` +
-      `JS heap +${(m.heapDelta / 2 ** 20).toFixed(2)} MiB (of which typed arrays ${(m.typedArrayDelta / 2 ** 20).toFixed(2)} MiB)`,
-  )
-}
-
-const alloc = Bun.spawnSync(['bun', `${import.meta.dir}/alloc.ts`], { stderr: 'inherit' })
-if (alloc.exitCode !== 0) throw new Error('alloc.ts failed')
-const allocation = JSON.parse(alloc.stdout.toString()) as {
-  name: string
-  heapBytes: number
-  objects: number
-}[]
-console.log('\nallocation (fresh process, 3e6 calls per case after warm-up; heap growth after full GC):')
-for (const a of allocation)
-  console.log(`  ${a.name.padEnd(36)} ${String(a.objects).padStart(5)} objects, ${a.heapBytes} B`)
-
-const out = {
-  package: '@gatehouse/nat',
-  date: new Date(result.context.now).toISOString(),
-  cpu: result.context.cpu.name,
-  runtime: `${result.context.runtime} ${Bun.version}`,
-  unit: 'ns',
-  benchmarks: result.benchmarks.flatMap((b) =>
-    b.runs
-      .filter((r) => r.stats !== undefined)
-      .map((r) => ({
-        name: r.name,
-        avg: r.stats!.avg,
-        p50: r.stats!.p50,
-        p75: r.stats!.p75,
-        p99: r.stats!.p99,
-        min: r.stats!.min,
-        max: r.stats!.max,
-        heapBytesPerIter: r.stats!.heap?.avg ?? null,
-        gc: r.stats!.gc ?? null,
-      })),
-  ),
-  memory,
-  allocation,
-}
-const dir = `${import.meta.dir}/../bench-results`
-mkdirSync(dir, { recursive: true })
-writeFileSync(`${dir}/nat.json`, `${JSON.stringify(out, null, 2)}\n`)
-console.log(`wrote ${dir}/nat.json`)
+  const alloc = Bun.spawnSync(['bun', `${import.meta.dir}/alloc.ts`], { stderr: 'inherit' })
+  if (alloc.exitCode !== 0) throw new Error('alloc.ts failed')
+  const allocation = JSON.parse(alloc.stdout.toString()) as {
+    name: string
+    heapBytes: number
+    objects: number
+  }[]
+  console.log('\nallocation (fresh process, 3e6 calls per case after warm-up; heap growth after full GC):')
+  for (const a of allocation)
+    console.log(`  ${a.name.padEnd(36)} ${String(a.objects).padStart(5)} objects, ${a.heapBytes} B`)
+  return { memory, allocation }
+})
 process.exit(0)

@@ -1,10 +1,9 @@
 /**
- * Runs the @gatehouse/tun micro-benchmarks (mitata) and writes
- * bench-results/tun.json. Needs root (a real TUN device); otherwise it prints
- * why and exits 0. The end-to-end forwarder benchmark is bench/tun-forwarder/ at the root.
+ * Runs the @gatehouse/tun micro-benchmarks (mitata) and writes bench-results/tun.json
+ * (bench/kit.ts). Needs root (a real TUN device); otherwise it prints why and exits 0.
+ * The end-to-end forwarder benchmark is bench/tun-forwarder/ at the root.
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { run } from 'mitata'
+import { runAndRecord } from '@gatehouse/bench/kit'
 import { registerIoBenches, setupBench, teardownBench } from './io.bench.ts'
 
 if (process.getuid?.() !== 0 || process.platform !== 'linux') {
@@ -12,32 +11,9 @@ if (process.getuid?.() !== 0 || process.platform !== 'linux') {
   process.exit(0)
 }
 const t = setupBench()
-let result: Awaited<ReturnType<typeof run>>
 try {
   registerIoBenches(t)
-  result = await run()
+  await runAndRecord('@gatehouse/tun', `${import.meta.dir}/..`)
 } finally {
   teardownBench(t)
 }
-const out = {
-  package: '@gatehouse/tun',
-  date: new Date(result.context.now).toISOString(),
-  cpu: result.context.cpu.name,
-  runtime: `${result.context.runtime} ${Bun.version}`,
-  unit: 'ns',
-  benchmarks: result.benchmarks.flatMap((b) =>
-    b.runs
-      .filter((r) => r.stats !== undefined)
-      .map((r) => ({
-        name: r.name,
-        avg: r.stats!.avg,
-        p50: r.stats!.p50,
-        p99: r.stats!.p99,
-        heapBytesPerIter: r.stats!.heap?.avg ?? null,
-      })),
-  ),
-}
-const dir = `${import.meta.dir}/../bench-results`
-mkdirSync(dir, { recursive: true })
-writeFileSync(`${dir}/tun.json`, `${JSON.stringify(out, null, 2)}\n`)
-console.log(`wrote ${dir}/tun.json`)
