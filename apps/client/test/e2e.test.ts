@@ -28,6 +28,7 @@ const CLIENT_MAIN = join(import.meta.dir, '..', 'src', 'main.ts')
 const GATEWAY_MAIN = join(import.meta.dir, '..', '..', 'gateway', 'src', 'main.ts')
 const SITE = '10.78.0.2'
 const GW_LINK = '192.168.78.2'
+const INTERNET_HOST = '172.31.99.2'
 
 function sh(...argv: string[]): string {
   const r = Bun.spawnSync(argv, { stdout: 'pipe', stderr: 'pipe' })
@@ -113,6 +114,9 @@ describe.skipIf(!RUN)('client + gateway apps end to end (issue 9, root)', () => 
       sh('ip', '-n', ns, 'link', 'set', dev, 'up')
     }
     run(NS_G, 'sysctl', '-qw', 'net.ipv4.ip_forward=1')
+    // An "Internet" address behind the site, reached through the Internet resource.
+    sh('ip', '-n', NS_S, 'addr', 'add', `${INTERNET_HOST}/32`, 'dev', 'lo')
+    sh('ip', '-n', NS_G, 'route', 'add', `${INTERNET_HOST}/32`, 'via', SITE)
     const rules = join(dir, 'nat.nft')
     writeFileSync(
       rules,
@@ -155,6 +159,7 @@ describe.skipIf(!RUN)('client + gateway apps end to end (issue 9, root)', () => 
     gw.resources = [
       { id: 'web', type: 'dns', address: '*.example.test' },
       { id: 'site', type: 'cidr', address: '10.78.0.0/24' },
+      { id: 'net', type: 'internet' },
     ]
     writeFileSync(gatewayConfig, JSON.stringify(gw))
     const clientCfg = JSON.parse(
@@ -164,7 +169,7 @@ describe.skipIf(!RUN)('client + gateway apps end to end (issue 9, root)', () => 
         'add-client',
         'alice',
         '--resources',
-        'web,site',
+        'web,site,net',
         '--config',
         gatewayConfig,
       ),
@@ -214,6 +219,19 @@ describe.skipIf(!RUN)('client + gateway apps end to end (issue 9, root)', () => 
     expect(run(NS_C, 'ping', '-c', '1', '-W', '3', SITE).out).toContain('1 received')
   }, 30_000)
 
+  test('IPv6 proxy IP of an IPv4-only name: through the gateway NAT64 (flag off)', () => {
+    const ip6 = dig('app.example.test', 'AAAA', '+short').trim().split('\n')[1]
+    const p = run(NS_C, 'ping', '-6', '-c', '2', '-i', '0.2', '-W', '3', ip6)
+    expect(p.out).toContain('2 received')
+  }, 30_000)
+
+  test('the Internet resource: default-covering routes into the TUN, the gateway endpoint pinned outside it', async () => {
+    await until('the pin log line', () => client!.log().includes('gateway endpoint kept outside the tunnel'))
+    expect(run(NS_C, 'ip', 'route', 'get', GW_LINK).out).toContain('dev c0')
+    expect(run(NS_C, 'ip', 'route', 'get', INTERNET_HOST).out).toContain(`dev ${C_TUN}`)
+    expect(run(NS_C, 'ping', '-c', '2', '-i', '0.2', '-W', '3', INTERNET_HOST).out).toContain('2 received')
+  }, 30_000)
+
   test('scenario 8: the gateway restarts; the client re-handshakes, re-sends its mappings, ping resumes without a client restart', async () => {
     const ip = dig('app.example.test', 'A', '+short').trim().split('\n')[0]
     gateway!.proc.kill('SIGTERM')
@@ -232,5 +250,7 @@ describe.skipIf(!RUN)('client + gateway apps end to end (issue 9, root)', () => 
     expect(await client!.proc.exited).toBe(143)
     await until('the client goodbye at the gateway', () => gateway!.log().includes('client said goodbye'))
     expect(run(NS_C, 'ip', 'link', 'show', C_TUN).code).not.toBe(0)
+    // The pinned host route is gone too.
+    expect(run(NS_C, 'ip', 'route', 'show', `${GW_LINK}/32`).out.trim()).toBe('')
   }, 30_000)
 })
