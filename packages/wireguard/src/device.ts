@@ -453,6 +453,7 @@ export class Device {
     peer.next = kp
     peer.stats.handshakes++
     peer.stats.lastHandshake = now
+    peer.timers.onAnyAuthenticatedPacketReceived()
     peer.timers.onSessionDerived(now)
     peer.timers.onAnyAuthenticatedPacketTraversal(now)
     peer.timers.onAnyAuthenticatedPacketSent()
@@ -544,8 +545,9 @@ export class Device {
       peer.stats.txPackets++
       peer.stats.txBytes += len
     } else this.stats.keepalivesSent++
-    // keepKeyFreshSending: the initiator rekeys after REKEY_AFTER_MESSAGES or REKEY_AFTER_TIME.
-    if (kp.isInitiator && (counter > REKEY_AFTER_MESSAGES || now - kp.created > REKEY_AFTER_TIME_MS))
+    // keepKeyFreshSending (paper §6.2): either side rekeys after REKEY_AFTER_MESSAGES; only the
+    // initiator after REKEY_AFTER_TIME, so the two sides do not both start one.
+    if (counter > REKEY_AFTER_MESSAGES || (kp.isInitiator && now - kp.created > REKEY_AFTER_TIME_MS))
       this.sendInitiation(now, peer, false)
     return 'queued'
   }
@@ -631,6 +633,8 @@ export class Device {
   }
 
   private zeroKeys(peer: Peer): void {
+    for (const p of peer.staged) if (p.length > 0) this.drops['wg-handshake-timeout']++
+    peer.staged.length = 0
     if (peer.previous !== null) this.dropKeypair(peer.previous)
     if (peer.current !== null) this.dropKeypair(peer.current)
     if (peer.next !== null) this.dropKeypair(peer.next)

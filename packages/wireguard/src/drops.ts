@@ -45,7 +45,7 @@ export const DROP_REASONS = [
   'wg-packet-too-large',
   /** Staging queue full while waiting for a handshake: the oldest packet was dropped. */
   'wg-staged-overflow',
-  /** Staged packets discarded when a handshake attempt gave up after REKEY_ATTEMPT_TIME. */
+  /** Staged packets discarded when a handshake attempt gave up (REKEY_ATTEMPT_TIME) or keys were erased. */
   'wg-handshake-timeout',
   /** Transmit ring full: the shell did not drain `pollTransmit`. */
   'wg-transmit-queue-full',

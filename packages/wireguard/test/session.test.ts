@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import {
   KEEPALIVE_TIMEOUT_MS,
+  REJECT_AFTER_MESSAGES,
   REJECT_AFTER_TIME_MS,
   REKEY_AFTER_TIME_MS,
   REKEY_ATTEMPT_TIME_MS,
@@ -238,6 +239,17 @@ describe('WireGuard paper §6: timers', () => {
     drivePair(p)
     expect(p.a.received).toEqual([PONG])
     expect(p.a.peer.current).not.toBe(first)
+  })
+
+  test('§6.1: a keypair at REJECT_AFTER_MESSAGES sends no more; the packet waits for a fresh handshake', () => {
+    const p = established()
+    const old = p.a.peer.current!
+    old.sendCounter = REJECT_AFTER_MESSAGES
+    p.clock.now += REKEY_TIMEOUT_MS // past the one-initiation-per-REKEY_TIMEOUT limit
+    expect(p.a.dev.handlePacket(p.clock.now, p.a.peer, PING)).toBe('staged')
+    drivePair(p)
+    expect(p.a.peer.current).not.toBe(old)
+    expect(p.b.received).toEqual([PING])
   })
 
   test('§6.1: nothing is accepted on a keypair older than REJECT_AFTER_TIME', () => {
