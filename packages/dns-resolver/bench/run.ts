@@ -1,5 +1,5 @@
-/** Runs every benchmark of this package; prints mitata's table and writes bench-results/dns-resolver.json (bench/kit.ts). */
-import { runAndRecord } from '@gatehouse/bench/kit'
+/** Runs every benchmark of this package; prints mitata's table and writes bench-results/dns-resolver.json (@gatehouse/bench-kit). */
+import { runAndRecord } from '@gatehouse/bench-kit'
 import './pattern.bench.ts'
 import './stub.bench.ts'
 

@@ -3,7 +3,7 @@
  * allocated per call for the no-allocation claim, and writes
  * bench-results/icmp-errors.json.
  */
-import { bytesPerCall, cpuNsPerCall, runAndRecord } from '@gatehouse/bench/kit'
+import { bytesPerCall, cpuNsPerCall, runAndRecord } from '@gatehouse/bench-kit'
 import { build4, build6, build6Ring, rewrite4, rewrite6 } from './icmp.bench.ts'
 
 await runAndRecord('@gatehouse/icmp-errors', `${import.meta.dir}/..`, () => {

@@ -4,7 +4,7 @@
  * `bun bench/run.ts` (or `bun run bench` at the root, through turbo);
  * `bun bench/run.ts '<regex>'` runs the matching subset and writes nothing.
  */
-import { runAndRecord } from '@gatehouse/bench/kit'
+import { runAndRecord } from '@gatehouse/bench-kit'
 import './packet.bench.ts'
 import './checksum.bench.ts'
 import './address.bench.ts'

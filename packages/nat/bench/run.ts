@@ -3,7 +3,7 @@
  * prints both and writes them as JSON to bench-results/nat.json for the PR comparison.
  * `bun bench/run.ts` (or `bun run bench` at the root, through turbo).
  */
-import { runAndRecord } from '@gatehouse/bench/kit'
+import { runAndRecord } from '@gatehouse/bench-kit'
 import './nat.bench.ts'
 
 await runAndRecord('@gatehouse/nat', `${import.meta.dir}/..`, () => {

@@ -1,9 +1,9 @@
 /**
  * Runs the @gatehouse/tun micro-benchmarks (mitata) and writes bench-results/tun.json
- * (bench/kit.ts). Needs root (a real TUN device); otherwise it prints why and exits 0.
+ * (@gatehouse/bench-kit). Needs root (a real TUN device); otherwise it prints why and exits 0.
  * The end-to-end forwarder benchmark is bench/tun-forwarder/ at the root.
  */
-import { runAndRecord } from '@gatehouse/bench/kit'
+import { runAndRecord } from '@gatehouse/bench-kit'
 import { registerIoBenches, setupBench, teardownBench } from './io.bench.ts'
 
 if (process.getuid?.() !== 0 || process.platform !== 'linux') {

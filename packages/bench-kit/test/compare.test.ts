@@ -1,5 +1,5 @@
 import { expect, test } from 'bun:test'
-import { compareTable } from './compare.ts'
+import { compareTable } from '../src/compare.ts'
 
 test('the comparison table pairs benchmarks by package and name and gives head/base', () => {
   const base = new Map([['@gatehouse/nat64 6->4 tcp 1400B', 50]])
