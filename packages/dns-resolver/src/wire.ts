@@ -1,3 +1,4 @@
+/// <reference path="./dns-packet-types.d.ts" />
 /**
  * DNS wire format (RFC 1035 §4, EDNS(0) RFC 6891): the only module that touches bytes.
  *
