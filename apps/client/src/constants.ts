@@ -28,10 +28,11 @@ export const STATUS_TIMEOUT_MS = 2_000
 /** An active name is re-announced (the gateway re-resolves it) when asked again after this long. */
 export const REFRESH_AFTER_MS = 30_000
 /**
- * A handshake that completes after this long without any authenticated packet from the gateway
- * means the gateway may have lost our mappings (restart without Goodbye, or idle cleanup): every
- * mapping is re-sent. A healthy peer sends at least a passive keepalive every KEEPALIVE_TIMEOUT
- * while we send data (WireGuard paper §6.5), so a routine rekey never looks this quiet.
+ * A handshake that completes when we sent the gateway something and then heard nothing from it
+ * for this long means the gateway may have lost our mappings (restart without Goodbye, or idle
+ * cleanup): every mapping is re-sent. A healthy peer sends at least a passive keepalive every
+ * KEEPALIVE_TIMEOUT while we send data (WireGuard paper §6.5), so a routine rekey never looks
+ * this quiet, and an idle client's keepalive rekeys send no data.
  */
 export const RESYNC_AFTER_QUIET_MS = KEEPALIVE_TIMEOUT_MS
 /**

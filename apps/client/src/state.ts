@@ -267,6 +267,8 @@ export class ClientState<H = unknown> {
   private clock = 0
   /** `now` of the last authenticated datagram from the gateway (handshake, keepalive or data). */
   private lastRx = Number.NEGATIVE_INFINITY
+  /** `now` of the last packet we sent the gateway (traffic or control; keepalives do not count). */
+  private lastTx = Number.NEGATIVE_INFINITY
   /** A Goodbye came: every mapping is re-sent before the next packet. */
   private resyncNeeded = false
   /** Mappings still to send once the handshake staged behind a resync completes. */
@@ -478,6 +480,7 @@ export class ClientState<H = unknown> {
   private toGateway(now: number, buf: Uint8Array, off: number, len: number): TunVerdict {
     if (this.resyncNeeded && this.peer.sendingKeypair(now) === null) this.stageResync(now)
     const v = this.device.handlePacket(now, this.peer, buf, off, len)
+    this.lastTx = now
     if (v === 'queued' || v === 'staged') this.stats.tunToGateway++
     this.afterDevice(now, this.lastRx)
     return v
@@ -709,6 +712,7 @@ export class ClientState<H = unknown> {
   private sendControl(now: number, msg: ControlMessage): void {
     const pkt = buildControlPacket(msg)
     this.stats.controlSent++
+    this.lastTx = now
     this.device.handlePacket(now, this.peer, pkt, 0, pkt.length)
   }
 
@@ -794,8 +798,12 @@ export class ClientState<H = unknown> {
           resync = this.resyncStagedCount + rest.length
         } else if (
           this.resyncNeeded ||
-          // A first handshake has nothing to re-send: what was announced before it was staged behind it.
-          (quietSince !== Number.NEGATIVE_INFINITY && now - quietSince >= RESYNC_AFTER_QUIET_MS)
+          // We sent after the last thing we heard, then heard nothing for a while: the gateway may
+          // have lost us. (A first handshake has nothing to re-send: what was announced before it
+          // was staged behind it. An idle client's keepalive rekeys send no data: no resync.)
+          (quietSince !== Number.NEGATIVE_INFINITY &&
+            this.lastTx > quietSince &&
+            now - quietSince >= RESYNC_AFTER_QUIET_MS)
         ) {
           this.resyncNeeded = false
           for (const s of this.byKey.values()) this.announce(now, s)

@@ -152,7 +152,12 @@ export class Bench {
   gatewayUp = true
 
   constructor(
-    opts: { resources?: { id: string; address: string }[]; seed?: number; statusTimeoutMs?: number } = {},
+    opts: {
+      resources?: { id: string; address: string }[]
+      seed?: number
+      statusTimeoutMs?: number
+      persistentKeepaliveS?: number
+    } = {},
   ) {
     const seed = opts.seed ?? 7
     const clientKey = generatePrivateKey(seededRandom(seed))
@@ -171,7 +176,7 @@ export class Bench {
       random: seededRandom(seed + 1),
       unixMs: () => 1_700_000_000_000 + this.now,
       statusTimeoutMs: opts.statusTimeoutMs,
-      persistentKeepaliveS: 0,
+      persistentKeepaliveS: opts.persistentKeepaliveS ?? 0,
     })
     this.gw = new FakeGateway(gwKey, publicKey(clientKey), seed + 2)
   }

@@ -446,6 +446,35 @@ describe('gateway restarts (MISSION.md: "a restarted gateway is usable again wit
     ).toEqual(['app.corp.example', 'db.example.net'])
   })
 
+  test('an idle client with persistent keepalives rekeys every few minutes and re-sends nothing', () => {
+    const b = new Bench({ persistentKeepaliveS: 25 })
+    b.query('app.corp.example', TYPE.A)
+    b.query('db.example.net', TYPE.A)
+    const before = b.gw.control.length
+    const hs0 = b.client.stats.handshakes
+    b.advanceTo(b.now + 10 * 60_000)
+    expect(b.client.stats.handshakes).toBeGreaterThan(hs0) // sessions renewed while idle
+    expect(b.gw.control.length).toBe(before)
+    expect(b.client.stats.resyncMessages).toBe(0)
+  })
+
+  test('after a long idle spell, the first packet re-sends the mappings (the gateway may have cleaned up)', () => {
+    const b = new Bench()
+    b.query('app.corp.example', TYPE.A)
+    b.advanceTo(b.now + 10 * 60_000) // no keepalives: the session expires
+    const pkt = buildUdp4({
+      src: ipv4FromText(CLIENT_TUN4)!,
+      dst: ipv4FromText('100.96.0.1')!,
+      srcPort: 5000,
+      dstPort: 80,
+    })
+    b.gw.control.length = 0
+    b.gw.arrivals.length = 0
+    b.client.handleTunPacket(b.now, pkt, 0, pkt.length)
+    b.drive()
+    expect(assigned(b.gw.control).map((m) => m.domain)).toEqual(['app.corp.example'])
+  })
+
   test('shutdown says Goodbye to the gateway', () => {
     const b = withTwoNames()
     b.client.shutdown(b.now)
