@@ -145,7 +145,18 @@ afterAll(teardown)
 /** Starts the client in its namespace; resolves when it logs `client running`. */
 async function startClient(): Promise<{ proc: Subprocess; lines: () => string }> {
   const proc = Bun.spawn(
-    ['ip', 'netns', 'exec', NS_C, 'bun', MAIN, '--config', configPath, '--resolv-conf', resolvPath],
+    [
+      'ip',
+      'netns',
+      'exec',
+      NS_C,
+      process.execPath,
+      MAIN,
+      '--config',
+      configPath,
+      '--resolv-conf',
+      resolvPath,
+    ],
     {
       stdout: 'pipe',
       stderr: 'pipe',
