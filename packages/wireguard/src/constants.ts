@@ -7,7 +7,11 @@
 
 // ---- Spec constants (WireGuard paper §6.1, "Timers & Stateless UX") -------------------------
 
-/** After this many messages sent with one keypair the initiator starts a new handshake. 2^60. */
+/**
+ * After this many messages sent with one keypair a new handshake starts. 2^60 in the paper; with
+ * counters capped below 2^53 (see REJECT_AFTER_MESSAGES) the cap is reached first, and the next packet
+ * is staged behind a fresh handshake instead.
+ */
 export const REKEY_AFTER_MESSAGES = 2 ** 60
 /**
  * No keypair may send or accept more messages than this: 2^64 − 2^13 − 1 in the paper. Counters are
@@ -42,9 +46,7 @@ export const MAX_TIMER_HANDSHAKES = REKEY_ATTEMPT_TIME_MS / REKEY_TIMEOUT_MS
 export const MAX_STAGED_PACKETS = 128
 /** Datagrams that may wait in the transmit ring before `pollTransmit` drains them. */
 export const TRANSMIT_QUEUE_SIZE = 1024
-/** Largest inner IP packet accepted by `handlePacket` (bytes). */
-export const MAX_PACKET_SIZE = 65_535 - 16 - 16 - 28
-/** Default size of each preallocated transmit slot (header + padded MTU-sized packet + tag). */
+/** Default size of each preallocated transmit slot (header + padded packet + tag): bounds the packet size. */
 export const DEFAULT_SLOT_SIZE = 2048
 /** Once under load, the responder demands cookies for at least this long. */
 export const UNDER_LOAD_AFTER_TIME_MS = 1_000
