@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import type { Subprocess } from 'bun'
 
 const ROOT = process.getuid?.() === 0
-const TOOLS = ['wireguard-go', 'wg', 'dnsmasq', 'dig', 'ip'].every((t) => Bun.which(t) !== null)
+const TOOLS = ['wireguard-go', 'wg', 'dnsmasq', 'dig', 'ip', 'jq'].every((t) => Bun.which(t) !== null)
 if (!ROOT) console.warn('skipping apps/client netns smoke test: needs root (TUN devices, network namespaces)')
 else if (!TOOLS)
   console.warn('skipping apps/client netns smoke test: needs wireguard-go, wg, dnsmasq, dig, ip')
@@ -221,6 +221,17 @@ describe.skipIf(!RUN)(
       // The client initiated a handshake at start: wireguard-go has one.
       const hs = sh('ip', 'netns', 'exec', NS_G, 'wg', 'show', WG_IF, 'latest-handshakes')
       expect(Number(hs.trim().split(/\s+/)[1])).toBeGreaterThan(0)
+
+      // The log file reads with the reference's recipe.
+      const jq = Bun.spawnSync(
+        ['sh', '-c', `cat ${join(dir, 'logs')}/*.log | jq -r '"\\(.time) \\(.severity) \\(.message)"'`],
+        {
+          stdout: 'pipe',
+        },
+      )
+      const readable = jq.stdout.toString().split('\n')
+      expect(readable[0]).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z INFO started log$/)
+      expect(readable[1]).toMatch(/ INFO GIT_VERSION = \S+$/)
 
       proc.kill('SIGTERM')
       expect(await proc.exited).toBe(143)
