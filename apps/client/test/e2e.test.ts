@@ -232,6 +232,35 @@ describe.skipIf(!RUN)('client + gateway apps end to end (issue 9, root)', () => 
     expect(run(NS_C, 'ping', '-c', '2', '-i', '0.2', '-W', '3', INTERNET_HOST).out).toContain('2 received')
   }, 30_000)
 
+  // A one-off throughput figure for the README (GH_CL_IPERF=1; needs iperf3): TCP through the
+  // client and the gateway, to a proxy IP (NAT) and to the CIDR resource (no NAT), side by side.
+  test.skipIf(!process.env.GH_CL_IPERF || Bun.which('iperf3') === null)(
+    'iperf3 through client and gateway (measurement)',
+    async () => {
+      const ip = dig('app.example.test', 'A', '+short').trim().split('\n')[0]
+      const rates: Record<string, number> = {}
+      for (const [label, target] of [
+        ['proxy IP (NAT)', ip],
+        ['CIDR (no NAT)', SITE],
+        ['proxy IP (NAT)', ip],
+        ['CIDR (no NAT)', SITE],
+      ]) {
+        const server = Bun.spawn(['ip', 'netns', 'exec', NS_S, 'iperf3', '-s', '-1', '-B', SITE], {
+          stdout: 'ignore',
+          stderr: 'ignore',
+        })
+        await Bun.sleep(300)
+        const r = run(NS_C, 'iperf3', '-c', target, '-t', '5', '-J')
+        await server.exited
+        const bps = JSON.parse(r.out.slice(r.out.indexOf('{'))).end.sum_received.bits_per_second as number
+        rates[label] = Math.max(rates[label] ?? 0, bps / 1e6)
+      }
+      console.log('iperf3 TCP Mbit/s (best of 2):', rates)
+      for (const v of Object.values(rates)) expect(v).toBeGreaterThan(0)
+    },
+    60_000,
+  )
+
   test('scenario 8: the gateway restarts; the client re-handshakes, re-sends its mappings, ping resumes without a client restart', async () => {
     const ip = dig('app.example.test', 'A', '+short').trim().split('\n')[0]
     gateway!.proc.kill('SIGTERM')
