@@ -78,6 +78,7 @@ import {
   type DatagramVerdict,
   Device,
   type Endpoint,
+  type PacketVerdict,
   type Peer,
   type PeerConfig,
   type Transmit,
@@ -184,7 +185,7 @@ export type ClientEvent =
   | { type: 'proxy-ips-exhausted'; name: string; resource: string }
 
 /** Result of `handleTunPacket`: encrypted and queued, staged behind a handshake, answered locally, or dropped. */
-export type TunVerdict = 'queued' | 'staged' | 'consumed' | string
+export type TunVerdict = PacketVerdict | 'consumed' | ClientDrop
 
 export interface ClientStateOptions {
   /** Our WireGuard private key (32 bytes). */
@@ -372,6 +373,7 @@ export class ClientState<H = unknown> {
     buf: Uint8Array,
     len = buf.length,
   ): DatagramVerdict | ClientDrop {
+    this.clock = now
     const quietSince = this.lastRx
     const v = this.device.handleDatagram(now, from, buf, len)
     if (v === 'consumed' || v === 'forward') this.lastRx = now
@@ -430,6 +432,7 @@ export class ClientState<H = unknown> {
 
   /** Tells the gateway we are going away (it drops our NAT at once, not at a timeout). */
   shutdown(now: number): void {
+    this.clock = now
     if (this.peer.sendingKeypair(now) === null) return
     this.sendControl(now, { type: MessageType.Goodbye, requestId: 0, reason: 'client shutting down' })
   }

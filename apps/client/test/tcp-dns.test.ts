@@ -197,6 +197,30 @@ describe('DNS over TCP to the sentinels (RFC 7766, RFC 9293), terminated in the 
     expect(a.answers.every((r) => r.type === 'AAAA' && r.ttl === 1)).toBe(true)
   })
 
+  test('an answer released later by the gateway status is timed from then: no early retransmission', () => {
+    const b = new Bench()
+    b.gw.statusFor = () => null
+    const c = new TcpPeer(b)
+    c.open()
+    c.send(TCP_ACK | TCP_PSH, query('app.corp.example', TYPE.A))
+    c.take()
+    b.now += 1_500 // the status comes late (inside the 2 s wait), with no timer event in between
+    const m = b.gw.control.find((x) => x.type === MessageType.AssignedIps)!
+    b.gw.send(b.now, {
+      type: 2,
+      requestId: m.requestId,
+      resource: 'web',
+      domain: 'app.corp.example',
+      status: 'active',
+    })
+    b.drive()
+    expect(c.take().filter((s) => s.payload.length > 0).length).toBe(1)
+    b.advanceTo(b.now + RTO_MS - 1)
+    expect(b.client.tcp.stats.retransmits).toBe(0)
+    b.advanceTo(b.now + 1)
+    expect(b.client.tcp.stats.retransmits).toBe(1)
+  })
+
   test('two queries in one segment, and a query split across segments, are each answered', () => {
     const b = new Bench()
     const c = new TcpPeer(b)
