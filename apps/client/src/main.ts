@@ -92,6 +92,10 @@ export async function main(
     log.error('uncaught exception', { error: e, stack: (e as Error).stack })
     void stop('crash', 1)
   })
+  process.on('unhandledRejection', (e) => {
+    log.error('unhandled rejection', { error: e, stack: (e as Error)?.stack })
+    void stop('crash', 1)
+  })
   return -1 // keep running
 }
 
