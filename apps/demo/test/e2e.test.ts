@@ -1,0 +1,134 @@
+/**
+ * Issue 9's end-to-end suite (root only): the demo's topology with its own namespace prefix
+ * (`ghdt<pid>-`), the same scenario functions the demo prints, each row asserted. The flag starts
+ * off, flips on (scenario 6), the on-rows run, it flips back; the gateway restart runs last. The
+ * topology is removed in afterAll, also when a test fails, and the last test checks nothing is left.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { existsSync, readFileSync } from 'node:fs'
+import {
+  dns,
+  dualStack,
+  filteredPort,
+  flipFlag,
+  gatewayRestart,
+  ipv4OnlyOverIpv6,
+  ipv6OnlyOverIpv4,
+  Runner,
+  type ScenarioResult,
+  security,
+  udpClosedPort,
+} from '../src/scenarios.ts'
+import { missingTools, Topology } from '../src/topology.ts'
+
+const ROOT = process.getuid?.() === 0
+const MISSING = missingTools()
+if (!ROOT) console.warn('skipping the end-to-end suite: needs root (namespaces, TUN devices, nftables)')
+else if (MISSING.length > 0) console.warn(`skipping the end-to-end suite: missing ${MISSING.join(', ')}`)
+const RUN = ROOT && MISSING.length === 0
+
+let topo: Topology | null = null
+let x: Runner | null = null
+
+/** Runs one scenario function and returns the rows it added. */
+async function rows(f: (x: Runner) => Promise<void>): Promise<ScenarioResult[]> {
+  const n = x!.results.length
+  await f(x!)
+  return x!.results.slice(n)
+}
+
+/** Every row met its expectation (a failure shows the row: command, expected, observed). */
+function expectAll(rs: ScenarioResult[], n: number): void {
+  expect(rs.length).toBe(n)
+  for (const r of rs)
+    expect({
+      row: r.title,
+      command: r.command,
+      expected: r.expected,
+      observed: r.observed,
+      pass: r.pass,
+    }).toEqual({
+      row: r.title,
+      command: r.command,
+      expected: r.expected,
+      observed: r.observed,
+      pass: true,
+    })
+}
+
+describe.skipIf(!RUN)('issue 9 end to end: client, gateway and site in namespaces (root)', () => {
+  beforeAll(async () => {
+    topo = await Topology.up({ prefix: `ghdt${process.pid % 1000}-`, flagIntervalSeconds: 1 })
+    x = new Runner(topo)
+  }, 90_000)
+
+  afterAll(() => {
+    if (process.env.GHD_DEBUG && topo)
+      console.log(`gateway:\n${topo.gatewayLog()}\nclient:\n${topo.clientLog()}`)
+    topo?.down()
+  })
+
+  test('scenario 9: a non-resource name is answered by the upstream; a resource name gets 4 proxy IPs of its family (TTL 1); TXT and SRV come from the site', async () => {
+    expectAll(await rows(dns), 5)
+  }, 30_000)
+
+  test('scenario 1: dual-stack resource, curl -4 and curl -6 by name (flag off)', async () => {
+    expectAll(await rows(dualStack), 2)
+  }, 30_000)
+
+  test('scenario 2 (flag off): IPv4-only resource with curl -6 goes through NAT64', async () => {
+    expectAll(await rows(ipv4OnlyOverIpv6), 1)
+  }, 30_000)
+
+  test('scenario 3 (flag off): IPv6-only resource with curl -4 goes through NAT46', async () => {
+    expectAll(await rows(ipv6OnlyOverIpv4), 1)
+  }, 30_000)
+
+  test('scenario 4: UDP to a closed port gives ECONNREFUSED, same family (IPv4, IPv6) and through NAT64', async () => {
+    expectAll(await rows(udpClosedPort), 3)
+  }, 30_000)
+
+  test('scenario 5: a filtered port is refused at once with administratively prohibited (ICMP 3/13, 1/1); the allowed port works', async () => {
+    expectAll(await rows(filteredPort), 5)
+  }, 30_000)
+
+  test('scenario 6: the flag flips on at the backend; the gateway changes within one evaluation interval, no restart', async () => {
+    expectAll(await rows((r) => flipFlag(r, true)), 1)
+  }, 30_000)
+
+  test('scenario 1 (flag on): same-family traffic is unaffected', async () => {
+    expectAll(await rows(dualStack), 2)
+  }, 30_000)
+
+  test('scenario 2 (flag on): curl -6 fails at once with No route to host, ping -6 says Address unreachable, plain curl falls back within 1 s', async () => {
+    expectAll(await rows(ipv4OnlyOverIpv6), 3)
+  }, 30_000)
+
+  test('scenario 3 (flag on): curl -4 to the IPv6-only resource fails at once with Network is unreachable; ping says Net Unreachable', async () => {
+    expectAll(await rows(ipv6OnlyOverIpv4), 2)
+  }, 30_000)
+
+  test("scenario 7: spoofed source, a destination not allowed and an unknown key are dropped and counted; a second client cannot use the first one's session", async () => {
+    expectAll(await rows(security), 4)
+  }, 60_000)
+
+  test('scenario 6: the flag flips back off; NAT64 works again', async () => {
+    expectAll(await rows((r) => flipFlag(r, false)), 1)
+    expectAll(await rows(ipv4OnlyOverIpv6), 1)
+  }, 30_000)
+
+  test('scenario 8: the gateway restarts; the client re-handshakes, re-sends its mappings and traffic resumes', async () => {
+    expectAll(await rows(gatewayRestart), 1)
+  }, 60_000)
+
+  test('SIGTERM to the client restores its resolv.conf; teardown leaves no namespace, /etc/netns entry or directory', async () => {
+    const t = topo!
+    expect(readFileSync(t.resolvConf, 'utf8')).toContain('Generated by the Gatehouse client')
+    expect(await t.stopClient()).toBe(143)
+    expect(readFileSync(t.resolvConf, 'utf8')).toBe(t.resolvConfOriginal)
+    t.down()
+    expect(t.isGone()).toBe(true)
+    expect(existsSync(t.dir)).toBe(false)
+    topo = null
+  }, 30_000)
+})
