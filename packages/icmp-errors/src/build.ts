@@ -11,7 +11,7 @@
  * written into the caller's (pooled) buffer.
  */
 
-import { finish, pseudoV6, sum } from '@gatehouse/ip-packet'
+import { copyAndSum, finish, pseudoV6, sum } from '@gatehouse/ip-packet'
 import {
   DEFAULT_TTL,
   ICMP_HEADER_LEN,
@@ -41,7 +41,6 @@ import {
   PROTO_ICMP,
   PROTO_ICMPV6,
 } from './constants.ts'
-import { copyAndSum } from './copy-sum.ts'
 import { newOffending, peekV4, peekV6 } from './peek.ts'
 import type { IcmpRateLimiter } from './rate-limit.ts'
 import type { IcmpReason } from './reasons.ts'
@@ -211,7 +210,7 @@ export function buildIcmpv4Error(
   } else if (type === ICMPV4_PARAMETER_PROBLEM) {
     out[m + 4] = (spec.pointer ?? 0) & 0xff
   }
-  const quoteSum = copyAndSum(pkt, off, out, m + ICMP_HEADER_LEN, quote)
+  const quoteSum = copyAndSum(pkt, off, out, m + ICMP_HEADER_LEN, quote, 0)
   const c = finish(sum(out, m, ICMP_HEADER_LEN, quoteSum))
   out[m + 2] = c >> 8
   out[m + 3] = c & 0xff
@@ -331,7 +330,7 @@ export function buildIcmpv6Error(
   out[m + 5] = (param >>> 16) & 0xff
   out[m + 6] = (param >>> 8) & 0xff
   out[m + 7] = param & 0xff
-  const quoteSum = copyAndSum(pkt, off, out, m + ICMP_HEADER_LEN, quote)
+  const quoteSum = copyAndSum(pkt, off, out, m + ICMP_HEADER_LEN, quote, 0)
   // RFC 4443 §2.3: checksum over the pseudo-header (RFC 8200 §8.1) and the message.
   const c = finish(
     sum(out, m, ICMP_HEADER_LEN, quoteSum + pseudoV6(out, o + 8, o + 24, PROTO_ICMPV6, icmpLen)),

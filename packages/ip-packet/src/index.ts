@@ -44,6 +44,7 @@ export {
 } from './build.ts'
 export {
   applyDiff,
+  copyAndSum,
   diff16,
   diff32,
   diff128,

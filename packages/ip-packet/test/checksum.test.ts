@@ -1,6 +1,24 @@
 import { describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
-import { applyDiff, diff16, diff32, diff128, finish, fold, sum, update16, update32 } from '../src/index.ts'
+import {
+  applyDiff,
+  copyAndSum,
+  diff16,
+  diff32,
+  diff128,
+  finish,
+  fold,
+  sum,
+  update16,
+  update32,
+} from '../src/index.ts'
+
+/** The reference: RFC 1071 §4.1's loop, one 16-bit big-endian word per step, an odd tail padded with zero. */
+function naiveSum(b: Uint8Array, off: number, len: number, acc: number): number {
+  let s = acc
+  for (let i = 0; i < len; i += 2) s += (b[off + i] << 8) | (i + 1 < len ? b[off + i + 1] : 0)
+  return s
+}
 
 describe('RFC 1071 Internet checksum', () => {
   test('RFC 1071 §3 worked example: 00 01 f2 03 f4 f5 f6 f7 sums to ddf2', () => {
@@ -20,6 +38,66 @@ describe('RFC 1071 Internet checksum', () => {
     const odd = new Uint8Array([0x12, 0x34, 0x56])
     const even = new Uint8Array([0x12, 0x34, 0x56, 0x00])
     expect(sum(odd, 0, 3, 0)).toBe(sum(even, 0, 4, 0))
+  })
+})
+
+describe('RFC 1071 §2(B), §4.1: sum (byte pairs below 128 B, 32-bit words above) equals the naive word loop', () => {
+  test('property: exactly the naive sum for any view offset, region offset, length and running sum', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 0, maxLength: 1600, size: 'max' }),
+        fc.nat(7),
+        fc.nat(9),
+        fc.nat(0xffffffff),
+        (data, viewOff, off, acc) => {
+          // The view starts at any byte of its ArrayBuffer, so every alignment of the region is reached.
+          const backing = new ArrayBuffer(viewOff + off + data.length + 3)
+          const b = new Uint8Array(backing, viewOff)
+          b.set(data, off)
+          expect(sum(b, off, data.length, acc)).toBe(naiveSum(b, off, data.length, acc))
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+
+  test('regions longer than one 128-word chunk of near-0xff bytes, at every alignment, sum exactly', () => {
+    // Bytes near 0xff fill every 16-bit lane (where a carry between lanes would show); 0xff/0xfe
+    // alternating makes high and low halves differ (where a swap of even and odd bytes would show).
+    const b = new Uint8Array(4100).map((_, i) => (i & 1 ? 0xfe : 0xff))
+    for (let off = 0; off < 4; off++) {
+      for (const len of [127, 128, 129, 511, 512, 513, 1500, 4093]) {
+        expect(sum(b, off, len, 0)).toBe(naiveSum(b, off, len, 0))
+      }
+    }
+  })
+})
+
+describe('RFC 1071: copyAndSum copies and sums in one pass', () => {
+  test('property: the copy is exact and the sum folds to the naive sum of the copied bytes, any alignments', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 0, maxLength: 1600, size: 'max' }),
+        fc.nat(9),
+        fc.nat(9),
+        fc.nat(9),
+        fc.nat(9),
+        fc.boolean(),
+        fc.nat(0xffff),
+        (data, srcView, dstView, srcOff, dstOff, shared, acc) => {
+          const srcBuf = new ArrayBuffer(data.length + 32)
+          const src = new Uint8Array(srcBuf, srcView)
+          src.set(data, srcOff)
+          // shared: both views over one ArrayBuffer (possibly overlapping regions).
+          const dst = new Uint8Array(shared ? srcBuf : new ArrayBuffer(data.length + 32), dstView)
+          const n = Math.min(data.length, src.length - srcOff, dst.length - dstOff)
+          const s = copyAndSum(src, srcOff, dst, dstOff, n, acc)
+          expect(Array.from(dst.subarray(dstOff, dstOff + n))).toEqual(Array.from(data.subarray(0, n)))
+          expect(fold(s)).toBe(fold(naiveSum(data, 0, n, acc)))
+        },
+      ),
+      { numRuns: 300 },
+    )
   })
 })
 
