@@ -70,6 +70,7 @@ import {
 import { type Endpoint, Peer, type PeerConfig } from './peer.ts'
 import { RateLimiter } from './ratelimiter.ts'
 import {
+  type NextDeadline,
   T_NEW_HANDSHAKE,
   T_PERSISTENT_KEEPALIVE,
   T_RETRANSMIT_HANDSHAKE,
@@ -149,6 +150,8 @@ export class Device {
   private handshakeCount = 0
   private underLoadUntil = Number.NEGATIVE_INFINITY
   private readonly limiter = new RateLimiter()
+  /** Earliest timer deadline over all peers, maintained by the timer tables (may be early, never late). */
+  private readonly nextDeadline: NextDeadline = { at: Number.POSITIVE_INFINITY }
 
   private readonly slots: Slot[] = []
   private readonly slotSize: number
@@ -179,7 +182,7 @@ export class Device {
     const key = hex(config.publicKey)
     if (this.byKey.has(key)) throw new Error('publicKey: peer already added')
     if (equalBytes(config.publicKey, 0, this.publicKey, 0, 32)) throw new Error('publicKey: is our own key')
-    const peer = new Peer(this.identity, config, this.random)
+    const peer = new Peer(this.identity, config, this.random, this.nextDeadline)
     this.byKey.set(key, peer)
     this.peerList.push(peer)
     return peer
@@ -273,6 +276,9 @@ export class Device {
 
   /** Runs every timer whose deadline is at or before `now`. Calling early is a no-op. */
   handleTimeout(now: number): void {
+    if (now < this.nextDeadline.at) return
+    // Expired timers run below and may set new ones (which lower `at` again); then `at` is made exact.
+    this.nextDeadline.at = Number.POSITIVE_INFINITY
     for (let i = 0; i < this.peerList.length; i++) {
       const p = this.peerList[i]
       const tt = p.timers
@@ -294,6 +300,12 @@ export class Device {
         }
       }
     }
+    let m = Number.POSITIVE_INFINITY
+    for (let i = 0; i < this.peerList.length; i++) {
+      const n = this.peerList[i].timers.next()
+      if (n < m) m = n
+    }
+    this.nextDeadline.at = m
   }
 
   // ---- (C) output -------------------------------------------------------------------------------
@@ -307,14 +319,13 @@ export class Device {
     return s
   }
 
-  /** The earliest timer deadline, or null when no timer is set. */
+  /**
+   * The earliest timer deadline, or null when no timer is set. O(1): it may be earlier than the true
+   * deadline (a timer was cancelled since), never later; waking early costs one no-op `handleTimeout`.
+   */
   pollTimeout(): number | null {
-    let m = Number.POSITIVE_INFINITY
-    for (let i = 0; i < this.peerList.length; i++) {
-      const n = this.peerList[i].timers.next()
-      if (n < m) m = n
-    }
-    return m === Number.POSITIVE_INFINITY ? null : m
+    const at = this.nextDeadline.at
+    return at === Number.POSITIVE_INFINITY ? null : at
   }
 
   /** The next control-plane event, or null. */

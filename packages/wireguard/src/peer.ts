@@ -7,7 +7,7 @@ import { REJECT_AFTER_MESSAGES, REJECT_AFTER_TIME_MS } from './constants.ts'
 import { CookieGenerator, parseIp } from './cookie.ts'
 import type { Keypair } from './keypair.ts'
 import { Handshake, type Identity } from './noise.ts'
-import { TimerTable } from './timers.ts'
+import { type NextDeadline, TimerTable } from './timers.ts'
 
 /** A UDP endpoint. The device copies the fields; it never keeps the caller's object. */
 export interface Endpoint {
@@ -64,11 +64,16 @@ export class Peer {
     lastHandshake: Number.NEGATIVE_INFINITY,
   }
 
-  constructor(identity: Identity, config: PeerConfig, random: (b: Uint8Array) => void) {
+  constructor(
+    identity: Identity,
+    config: PeerConfig,
+    random: (b: Uint8Array) => void,
+    deadline?: NextDeadline,
+  ) {
     this.publicKey = config.publicKey.slice()
     this.handshake = new Handshake(identity, config.publicKey, config.presharedKey ?? null)
     this.cookies = new CookieGenerator(this.publicKey)
-    this.timers = new TimerTable(random)
+    this.timers = new TimerTable(random, deadline)
     const ka = config.persistentKeepaliveS ?? 0
     if (!(Number.isInteger(ka) && ka >= 0 && ka <= 65535))
       throw new Error('persistentKeepaliveS: integer 0..65535')

@@ -37,6 +37,15 @@ export const T_NEW_HANDSHAKE = 2
 export const T_ZERO_KEY_MATERIAL = 3
 export const T_PERSISTENT_KEEPALIVE = 4
 
+/**
+ * The device-wide earliest deadline, shared by every peer's table so `pollTimeout` is O(1). Setting a
+ * timer can only lower it; cancelling leaves it early, which costs one early wake-up, after which
+ * `handleTimeout` recomputes it exactly (O(peers) per wake-up, not per packet).
+ */
+export interface NextDeadline {
+  at: number
+}
+
 /** Deadlines of one peer's timers plus the little state wireguard-go keeps beside them. */
 export class TimerTable {
   readonly deadlines = new Float64Array(TIMERS.length).fill(Number.POSITIVE_INFINITY)
@@ -49,13 +58,17 @@ export class TimerTable {
   /** Seconds between persistent keepalives; 0 = off. */
   persistentKeepaliveMs = 0
 
-  constructor(private readonly random: (b: Uint8Array) => void) {}
+  constructor(
+    private readonly random: (b: Uint8Array) => void,
+    private readonly shared: NextDeadline = { at: Number.POSITIVE_INFINITY },
+  ) {}
 
   pending(t: number): boolean {
     return this.deadlines[t] !== Number.POSITIVE_INFINITY
   }
   set(t: number, at: number): void {
     this.deadlines[t] = at
+    if (at < this.shared.at) this.shared.at = at
   }
   cancel(t: number): void {
     this.deadlines[t] = Number.POSITIVE_INFINITY

@@ -1,7 +1,8 @@
 /**
  * Model test (house style §6): random command sequences against two devices and a deliberately
  * naive model, the sets of packets sent and delivered. Time moves only through commands.
- * Invariants: nothing is delivered twice or out of thin air, replays are never delivered, and
+ * Invariants: nothing is delivered twice or out of thin air, replays are never delivered, the
+ * device's `pollTimeout` is never later than the earliest peer timer, and
  * without loss every sent packet arrives once the pair is driven.
  */
 import { describe, expect, test } from 'bun:test'
@@ -22,6 +23,9 @@ const key = (pkt: Uint8Array) => `${pkt[12]}.${pkt[15]}>${(pkt[26] << 8) | pkt[2
 
 function checkInvariants(m: Model, r: Real): void {
   for (const side of [r.p.a, r.p.b]) {
+    // pollTimeout may be early (a cancelled timer) but never later than the true earliest deadline.
+    const truth = Math.min(...side.dev.peers.map((q) => q.timers.next()))
+    expect(side.dev.pollTimeout() ?? Number.POSITIVE_INFINITY).toBeLessThanOrEqual(truth)
     const seen = new Set<string>()
     for (const pkt of side.received) {
       const k = key(pkt)
