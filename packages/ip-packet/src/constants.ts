@@ -16,6 +16,14 @@ export const IP_PROTO_MOBILITY = 135
 export const IP_PROTO_HIP = 139
 export const IP_PROTO_SHIM6 = 140
 
+/** RFC 791 §3.1 IPv4 option types (copied flag, class and number in one byte) the options walker knows. */
+export const IPV4_OPT_END = 0
+export const IPV4_OPT_NOP = 1
+/** Loose Source and Record Route. */
+export const IPV4_OPT_LSRR = 131
+/** Strict Source and Record Route. */
+export const IPV4_OPT_SSRR = 137
+
 // RFC 792 message types.
 export const ICMPV4_ECHO_REPLY = 0
 export const ICMPV4_DEST_UNREACHABLE = 3

@@ -6,7 +6,7 @@
  * byte 8 (`quoteOff`). ICMPv4's checksum covers the message only; ICMPv6's
  * adds the IPv6 pseudo-header (RFC 4443 §2.3).
  */
-import { EMPTY, put16, put32, u16, u32 } from './bytes.ts'
+import { EMPTY, get16, get32, put16, put32 } from './bytes.ts'
 import { finish, sum } from './checksum.ts'
 import type { DropReason } from './drop.ts'
 
@@ -41,19 +41,19 @@ abstract class IcmpViewBase {
     return this.buf[this.off + CODE]
   }
   get checksum(): number {
-    return u16(this.buf, this.off + ICMP_CHECKSUM)
+    return get16(this.buf, this.off + ICMP_CHECKSUM)
   }
   /** Echo identifier (valid for echo request/reply). */
   get echoId(): number {
-    return u16(this.buf, this.off + ECHO_ID)
+    return get16(this.buf, this.off + ECHO_ID)
   }
   /** Echo sequence number (valid for echo request/reply). */
   get echoSeq(): number {
-    return u16(this.buf, this.off + ECHO_SEQ)
+    return get16(this.buf, this.off + ECHO_SEQ)
   }
   /** The 32-bit rest-of-header word (bytes 4..8). */
   get restOfHeader(): number {
-    return u32(this.buf, this.off + REST)
+    return get32(this.buf, this.off + REST)
   }
   /** Absolute offset of the body: echo data, or the quoted packet in an error. */
   get quoteOff(): number {
@@ -113,7 +113,7 @@ export class Icmpv4View extends IcmpViewBase {
   }
   /** Next-hop MTU of Destination Unreachable code 4 (RFC 1191 §4): the low 16 bits of the rest word. */
   get mtu(): number {
-    return u16(this.buf, this.off + ECHO_SEQ)
+    return get16(this.buf, this.off + ECHO_SEQ)
   }
   /** Parameter Problem pointer (RFC 792): byte 4. */
   get pointer(): number {

@@ -42,6 +42,7 @@ export {
   buildUdp4,
   buildUdp6,
 } from './build.ts'
+export { get16, get32, put16, put32 } from './bytes.ts'
 export {
   applyDiff,
   copyAndSum,
@@ -61,7 +62,7 @@ export type { DropReason } from './drop.ts'
 export { DROP_REASONS } from './drop.ts'
 export { ICMP_HEADER_LEN, Icmpv4View, Icmpv6View } from './icmp.ts'
 export { IPV4_HEADER_LEN, Ipv4View } from './ipv4.ts'
-export { IPV6_HEADER_LEN, Ipv6View } from './ipv6.ts'
+export { IPV6_HEADER_LEN, Ipv6View, isIpv6ExtensionHeader } from './ipv6.ts'
 export { IpPacket, L4_ICMP, L4_NONE, L4_OTHER, L4_TCP, L4_UDP } from './packet.ts'
 export { QUOTE_MIN_TRANSPORT, QuotedPacket } from './quote.ts'
 export { TCP_HEADER_LEN, TcpView } from './tcp.ts'

@@ -5,8 +5,9 @@
  * validation. Once `check()` returns null every accessor reads inside
  * `[off, off + len)`. `setHeaderLen` and `setTotalLen` invalidate it.
  */
-import { EMPTY, put16, put32, u16, u32 } from './bytes.ts'
+import { EMPTY, get16, get32, put16, put32 } from './bytes.ts'
 import { finish, sum } from './checksum.ts'
+import { IPV4_OPT_END, IPV4_OPT_LSRR, IPV4_OPT_NOP, IPV4_OPT_SSRR } from './constants.ts'
 import type { DropReason } from './drop.ts'
 
 // RFC 791 §3.1 header layout (byte offsets).
@@ -72,27 +73,27 @@ export class Ipv4View {
   }
   /** Total length of the datagram in bytes, header included. */
   get totalLen(): number {
-    return u16(this.buf, this.off + TOTAL_LEN)
+    return get16(this.buf, this.off + TOTAL_LEN)
   }
   /** Identification. */
   get ident(): number {
-    return u16(this.buf, this.off + IDENT)
+    return get16(this.buf, this.off + IDENT)
   }
   /** Don't Fragment flag. */
   get dontFragment(): boolean {
-    return (u16(this.buf, this.off + FLAGS_FRAG) & FLAG_DF) !== 0
+    return (get16(this.buf, this.off + FLAGS_FRAG) & FLAG_DF) !== 0
   }
   /** More Fragments flag. */
   get moreFragments(): boolean {
-    return (u16(this.buf, this.off + FLAGS_FRAG) & FLAG_MF) !== 0
+    return (get16(this.buf, this.off + FLAGS_FRAG) & FLAG_MF) !== 0
   }
   /** Fragment offset in bytes (the field × 8). */
   get fragmentOffset(): number {
-    return (u16(this.buf, this.off + FLAGS_FRAG) & FRAG_MASK) * 8
+    return (get16(this.buf, this.off + FLAGS_FRAG) & FRAG_MASK) * 8
   }
   /** True for any fragment: MF set or offset non-zero. */
   get isFragment(): boolean {
-    return (u16(this.buf, this.off + FLAGS_FRAG) & (FLAG_MF | FRAG_MASK)) !== 0
+    return (get16(this.buf, this.off + FLAGS_FRAG) & (FLAG_MF | FRAG_MASK)) !== 0
   }
   /** Time to live. */
   get ttl(): number {
@@ -104,15 +105,15 @@ export class Ipv4View {
   }
   /** Header checksum field. */
   get checksum(): number {
-    return u16(this.buf, this.off + CHECKSUM)
+    return get16(this.buf, this.off + CHECKSUM)
   }
   /** Source address as u32. */
   get srcAddr(): number {
-    return u32(this.buf, this.off + SRC_ADDR)
+    return get32(this.buf, this.off + SRC_ADDR)
   }
   /** Destination address as u32. */
   get dstAddr(): number {
-    return u32(this.buf, this.off + DST_ADDR)
+    return get32(this.buf, this.off + DST_ADDR)
   }
   /** Absolute offset of the source address in `buf`. */
   get srcAddrOff(): number {
@@ -129,6 +130,34 @@ export class Ipv4View {
   /** Payload length from the total length field. */
   get payloadLen(): number {
     return this.totalLen - this.headerLen
+  }
+
+  /**
+   * RFC 791 §3.1 options walk: true when the options hold a Loose or Strict Source Route (131/137) whose pointer
+   * is not past its length, i.e. addresses remain to visit (RFC 791: "If the pointer is greater than the length,
+   * the source route is empty"). RFC 7915 §4.1 answers such a packet with ICMPv4 3/5 instead of translating it.
+   * End of Option List ends the walk; a malformed option (length < 2 or past the header) ends it with false.
+   * Needs `check()` or `checkQuoted()` to have passed (the header lies inside the buffer).
+   */
+  hasUnexpiredSourceRoute(): boolean {
+    const b = this.buf
+    const end = this.off + this.headerLen
+    let p = this.off + IPV4_HEADER_LEN
+    while (p < end) {
+      const t = b[p]
+      if (t === IPV4_OPT_END) return false
+      if (t === IPV4_OPT_NOP) {
+        p++
+        continue
+      }
+      // Every other option is type, length (type and length bytes included), data.
+      if (p + 1 >= end) return false
+      const l = b[p + 1]
+      if (l < 2 || p + l > end) return false
+      if ((t === IPV4_OPT_LSRR || t === IPV4_OPT_SSRR) && l >= 3 && b[p + 2] <= l) return true
+      p += l
+    }
+    return false
   }
 
   /** True when the header checksum verifies (RFC 791 §3.1; RFC 1071). */

@@ -6,7 +6,7 @@
  * header chain once and records where each known header and the upper-layer
  * header start; those fields are valid until the next `reset()`.
  */
-import { EMPTY, put16, put32, u16, u32 } from './bytes.ts'
+import { EMPTY, get16, get32, put16, put32 } from './bytes.ts'
 import {
   IP_PROTO_AH,
   IP_PROTO_DSTOPTS,
@@ -31,6 +31,25 @@ const DST_ADDR = 24 // 16 bytes
 export const IPV6_HEADER_LEN = DST_ADDR + 16
 // RFC 8200 §4.5 fragment header: next header, reserved, offset+flags (u16), identification (u32).
 const FRAG_HEADER_LEN = 8
+
+/**
+ * True for the Next Header values `Ipv6View.check()` walks past as extension headers: Hop-by-Hop (0), Routing (43),
+ * Fragment (44), Destination Options (60), AH (51, RFC 4302 §2.2), Mobility (135), HIP (139), Shim6 (140)
+ * (RFC 8200 §4, RFC 7045 §4). ESP (50) is an extension header too but ends the walk: what follows it is encrypted.
+ * RFC 7915 §5.1 uses it to refuse an extension header after a Fragment header.
+ */
+export function isIpv6ExtensionHeader(nh: number): boolean {
+  return (
+    nh === IP_PROTO_HOPOPT ||
+    nh === IP_PROTO_ROUTING ||
+    nh === IP_PROTO_FRAGMENT ||
+    nh === IP_PROTO_DSTOPTS ||
+    nh === IP_PROTO_AH ||
+    nh === IP_PROTO_MOBILITY ||
+    nh === IP_PROTO_HIP ||
+    nh === IP_PROTO_SHIM6
+  )
+}
 
 export class Ipv6View {
   buf: Uint8Array = EMPTY
@@ -136,10 +155,10 @@ export class Ipv6View {
         if (p + FRAG_HEADER_LEN > end) return 'ipv6-ext-truncated'
         hlen = FRAG_HEADER_LEN
         this.fragmentHeaderOff = p
-        const w = u16(b, p + 2)
+        const w = get16(b, p + 2)
         this.fragmentOffset = w & 0xfff8 // RFC 8200 §4.5: 13-bit offset in 8-octet units, already × 8 in place
         this.moreFragments = (w & 1) !== 0
-        this.fragmentId = u32(b, p + 4)
+        this.fragmentId = get32(b, p + 4)
       } else if (nh === IP_PROTO_AH) {
         // RFC 4302 §2.2: Payload Len in 4-octet units, minus 2.
         if (p + 8 > end) return 'ipv6-ext-truncated'
@@ -176,15 +195,15 @@ export class Ipv6View {
   }
   /** Traffic class. */
   get trafficClass(): number {
-    return (u16(this.buf, this.off + VER_TC_FLOW) >> 4) & 0xff
+    return (get16(this.buf, this.off + VER_TC_FLOW) >> 4) & 0xff
   }
   /** Flow label (20 bits). */
   get flowLabel(): number {
-    return u32(this.buf, this.off + VER_TC_FLOW) & 0xfffff
+    return get32(this.buf, this.off + VER_TC_FLOW) & 0xfffff
   }
   /** Payload length: bytes after the fixed 40-byte header, extension headers included. */
   get payloadLen(): number {
-    return u16(this.buf, this.off + PAYLOAD_LEN)
+    return get16(this.buf, this.off + PAYLOAD_LEN)
   }
   /** The Next Header field of the fixed header. */
   get nextHeader(): number {

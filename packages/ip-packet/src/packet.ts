@@ -17,7 +17,7 @@
  * IPv4 packets and `setSrc6`/`setDst6` for IPv6 ones (the caller knows the
  * family from `version`; they do not check it, to stay branch-free).
  */
-import { EMPTY, put16, u16 } from './bytes.ts'
+import { EMPTY, get16, put16 } from './bytes.ts'
 import { applyDiff, diff16, diff32, finish, pseudoV4, pseudoV6, sum } from './checksum.ts'
 import { IP_PROTO_ICMP, IP_PROTO_ICMPV6, IP_PROTO_TCP, IP_PROTO_UDP } from './constants.ts'
 import type { DropReason } from './drop.ts'
@@ -323,7 +323,7 @@ export class IpPacket {
     if (o < 0) return
     const l4 = this.l4
     if (l4 === L4_UDP) {
-      const ck = u16(this.buf, o)
+      const ck = get16(this.buf, o)
       // RFC 768: zero means no checksum was sent; a rewrite must not invent one.
       if (ck === 0) return
       const n = applyDiff(ck, d)
@@ -331,7 +331,7 @@ export class IpPacket {
       put16(this.buf, o, n === 0 ? 0xffff : n)
     } else if (l4 === L4_TCP || !pseudoField || this.version === 6) {
       // TCP always; ICMP for its own fields; ICMPv6 also for addresses (RFC 4443 §2.3 pseudo-header).
-      put16(this.buf, o, applyDiff(u16(this.buf, o), d))
+      put16(this.buf, o, applyDiff(get16(this.buf, o), d))
     }
   }
 
@@ -344,7 +344,7 @@ export class IpPacket {
     b[o + 2] = a >>> 8
     b[o + 3] = a
     const ck = this.off + 10
-    put16(b, ck, applyDiff(u16(b, ck), d))
+    put16(b, ck, applyDiff(get16(b, ck), d))
     this.fixL4(d, true)
   }
 
@@ -408,10 +408,10 @@ export class IpPacket {
     const b = this.buf
     if (this.version === 4) {
       const o = this.off + 8
-      const old = u16(b, o)
+      const old = get16(b, o)
       const w = (t << 8) | b[o + 1]
       b[o] = t
-      put16(b, this.off + 10, applyDiff(u16(b, this.off + 10), diff16(old, w)))
+      put16(b, this.off + 10, applyDiff(get16(b, this.off + 10), diff16(old, w)))
     } else {
       b[this.off + 7] = t
     }

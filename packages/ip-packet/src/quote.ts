@@ -11,7 +11,7 @@
  * checksum when it lies inside the quote (UDP's always does, TCP's needs 18
  * bytes), and the enclosing ICMP message's (`outerChecksumOff`).
  */
-import { EMPTY, put16, u16 } from './bytes.ts'
+import { EMPTY, get16, put16 } from './bytes.ts'
 import { applyDiff, diff16, diff32, diff128 } from './checksum.ts'
 import { IP_PROTO_ICMP, IP_PROTO_ICMPV6, IP_PROTO_TCP, IP_PROTO_UDP } from './constants.ts'
 import type { DropReason } from './drop.ts'
@@ -111,8 +111,8 @@ export class QuotedPacket {
     const l4 = this.l4Off
     if (p === IP_PROTO_TCP || p === IP_PROTO_UDP) {
       if (this.l4Len < QUOTE_MIN_TRANSPORT) return 'icmp-quote-truncated'
-      this.srcPort = u16(buf, l4)
-      this.dstPort = u16(buf, l4 + 2)
+      this.srcPort = get16(buf, l4)
+      this.dstPort = get16(buf, l4 + 2)
       if (p === IP_PROTO_UDP) this.l4ChecksumOff = l4 + 6
       else if (this.l4Len >= 18) this.l4ChecksumOff = l4 + 16
     } else if ((p === IP_PROTO_ICMP && v === 4) || (p === IP_PROTO_ICMPV6 && v === 6)) {
@@ -121,7 +121,7 @@ export class QuotedPacket {
       this.icmpType = t
       this.icmpCode = buf[l4 + 1]
       if (v === 4 ? t === 8 || t === 0 : t === 128 || t === 129) {
-        this.srcPort = u16(buf, l4 + 4)
+        this.srcPort = get16(buf, l4 + 4)
         this.dstPort = this.srcPort
       }
       this.l4ChecksumOff = l4 + 2
@@ -136,7 +136,7 @@ export class QuotedPacket {
 
   /** Write a 16-bit word of the quote and return the outer checksum's difference term. */
   private change16(o: number, v: number): number {
-    const old = u16(this.buf, o)
+    const old = get16(this.buf, o)
     put16(this.buf, o, v)
     return diff16(old, v)
   }
@@ -145,7 +145,7 @@ export class QuotedPacket {
   private fixL4(d: number): number {
     const o = this.l4ChecksumOff
     if (o < 0) return 0
-    const ck = u16(this.buf, o)
+    const ck = get16(this.buf, o)
     // RFC 768: a zero UDP checksum means none; it stays zero.
     if (this.protocol === IP_PROTO_UDP && ck === 0) return 0
     let n = applyDiff(ck, d)
@@ -155,7 +155,7 @@ export class QuotedPacket {
 
   private fixOuter(d: number): void {
     const o = this.outerChecksumOff
-    if (o >= 0) put16(this.buf, o, applyDiff(u16(this.buf, o), d))
+    if (o >= 0) put16(this.buf, o, applyDiff(get16(this.buf, o), d))
   }
 
   private setAddr4(at: number, old: number, a: number): void {
@@ -164,7 +164,7 @@ export class QuotedPacket {
     const d = diff32(old, a)
     // RFC 791: the quoted header checksum covers the addresses.
     const ipck = this.off + 10
-    outer += this.change16(ipck, applyDiff(u16(b, ipck), d))
+    outer += this.change16(ipck, applyDiff(get16(b, ipck), d))
     if (this.pseudoCovered) outer += this.fixL4(d)
     this.fixOuter(outer)
   }

@@ -3,7 +3,7 @@
  * computed from a pseudo-header sum the caller passes (see checksum.ts).
  * `check()` guarantees a 20-byte header and a data offset inside the segment.
  */
-import { EMPTY, put16, put32, u16, u32 } from './bytes.ts'
+import { EMPTY, get16, get32, put16, put32 } from './bytes.ts'
 import { finish, sum } from './checksum.ts'
 import type { DropReason } from './drop.ts'
 
@@ -44,16 +44,16 @@ export class TcpView {
   }
 
   get srcPort(): number {
-    return u16(this.buf, this.off + SRC_PORT)
+    return get16(this.buf, this.off + SRC_PORT)
   }
   get dstPort(): number {
-    return u16(this.buf, this.off + DST_PORT)
+    return get16(this.buf, this.off + DST_PORT)
   }
   get seq(): number {
-    return u32(this.buf, this.off + SEQ)
+    return get32(this.buf, this.off + SEQ)
   }
   get ack(): number {
-    return u32(this.buf, this.off + ACK)
+    return get32(this.buf, this.off + ACK)
   }
   /** Header length in bytes (data offset × 4), options included. */
   get headerLen(): number {
@@ -79,13 +79,13 @@ export class TcpView {
     return (this.buf[this.off + FLAGS] & 0x10) !== 0
   }
   get window(): number {
-    return u16(this.buf, this.off + WINDOW)
+    return get16(this.buf, this.off + WINDOW)
   }
   get checksum(): number {
-    return u16(this.buf, this.off + TCP_CHECKSUM)
+    return get16(this.buf, this.off + TCP_CHECKSUM)
   }
   get urgent(): number {
-    return u16(this.buf, this.off + URGENT)
+    return get16(this.buf, this.off + URGENT)
   }
   /** Absolute offset of the payload. */
   get payloadOff(): number {

@@ -4,7 +4,7 @@
  * means "none" on IPv4 (RFC 768) and is invalid on IPv6 (RFC 8200 §8.1); a
  * computed zero is sent as 0xffff.
  */
-import { EMPTY, put16, u16 } from './bytes.ts'
+import { EMPTY, get16, put16 } from './bytes.ts'
 import { finish, sum } from './checksum.ts'
 import type { DropReason } from './drop.ts'
 
@@ -39,17 +39,17 @@ export class UdpView {
   }
 
   get srcPort(): number {
-    return u16(this.buf, this.off + SRC_PORT)
+    return get16(this.buf, this.off + SRC_PORT)
   }
   get dstPort(): number {
-    return u16(this.buf, this.off + DST_PORT)
+    return get16(this.buf, this.off + DST_PORT)
   }
   /** The length field: header plus payload. */
   get length(): number {
-    return u16(this.buf, this.off + LENGTH)
+    return get16(this.buf, this.off + LENGTH)
   }
   get checksum(): number {
-    return u16(this.buf, this.off + UDP_CHECKSUM)
+    return get16(this.buf, this.off + UDP_CHECKSUM)
   }
   get payloadOff(): number {
     return this.off + UDP_HEADER_LEN

@@ -31,24 +31,6 @@ export const TCP_CHECKSUM_OFF = 16
 export const UDP_CHECKSUM_OFF = 6
 export const ICMP_CHECKSUM_OFF = 2
 
-// TO MOVE to @gatehouse/ip-packet: it has these in bytes.ts but does not export them.
-export function get16(b: Uint8Array, o: number): number {
-  return (b[o] << 8) | b[o + 1]
-}
-export function put16(b: Uint8Array, o: number, v: number): void {
-  b[o] = v >>> 8
-  b[o + 1] = v
-}
-export function get32(b: Uint8Array, o: number): number {
-  return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0
-}
-export function put32(b: Uint8Array, o: number, v: number): void {
-  b[o] = v >>> 24
-  b[o + 1] = v >>> 16
-  b[o + 2] = v >>> 8
-  b[o + 3] = v
-}
-
 export function drop(res: TranslateResult, reason: TranslateReason): TranslateResult {
   res.action = 'drop'
   res.reason = reason
@@ -107,14 +89,4 @@ export const spec6: Icmpv6ErrorSpec = {
   maxLen: 1280,
   limiter: null,
   now: 0,
-}
-
-/**
- * Extension header types that RFC 7915 §5.1 skips or that carry a Next Header (RFC 8200 §4, RFC 7045).
- * TO MOVE to @gatehouse/ip-packet (its Ipv6View walks the same list but does not export the predicate).
- */
-export function isIpv6ExtensionHeader(nh: number): boolean {
-  return (
-    nh === 0 || nh === 43 || nh === 44 || nh === 60 || nh === 51 || nh === 135 || nh === 139 || nh === 140
-  )
 }

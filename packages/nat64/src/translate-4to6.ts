@@ -8,16 +8,13 @@
  * decision, so an ICMP error about it quotes the original bytes.
  */
 import { buildIcmpv4Error } from '@gatehouse/icmp-errors'
-import { finish, Ipv4View, pseudoV6, sum } from '@gatehouse/ip-packet'
+import { finish, get16, Ipv4View, pseudoV6, put16, put32, sum } from '@gatehouse/ip-packet'
 import {
   adjust,
   clock,
   drop,
   errorBuilt,
-  get16,
   ICMP_CHECKSUM_OFF,
-  put16,
-  put32,
   spec4,
   TCP_CHECKSUM_OFF,
   translated,
@@ -90,30 +87,6 @@ function writeFragmentHeader(
   put32(buf, o + 4, id)
 }
 
-/**
- * TO MOVE to @gatehouse/ip-packet (Ipv4View has no options walker yet).
- *
- * RFC 7915 §4.1: true when the IPv4 options hold an unexpired Loose or Strict
- * Source Route (RFC 791 §3.1: type 131/137, pointer <= length). A malformed
- * option list ends the scan (the options are dropped anyway).
- */
-function hasUnexpiredSourceRoute(b: Uint8Array, p: number, end: number): boolean {
-  while (p < end) {
-    const t = b[p]
-    if (t === 0) return false // end of option list
-    if (t === 1) {
-      p++ // no-operation
-      continue
-    }
-    if (p + 1 >= end) return false
-    const l = b[p + 1]
-    if (l < 2 || p + l > end) return false
-    if ((t === 131 || t === 137) && l >= 3 && b[p + 2] <= l) return true
-    p += l
-  }
-  return false
-}
-
 /** An ICMPv4 error of our own about the packet (RFC 7915 §4.4), from `errorSource4` or the packet's destination. */
 function error4(
   b: Uint8Array,
@@ -178,7 +151,7 @@ export function translate4to6(
   let ttl = v4.ttl
 
   // RFC 7915 §4.1: an unexpired source route cannot be honoured: 3/5.
-  if (ihl > 20 && hasUnexpiredSourceRoute(b, off + 20, off + ihl)) {
+  if (ihl > 20 && v4.hasUnexpiredSourceRoute()) {
     return error4(b, off, totalLen, 3, 5, 0, o, res, 'nat64-source-route')
   }
 

@@ -7,18 +7,24 @@
  * in place by 20 bytes plus the skipped extension headers.
  */
 import { buildIcmpv6Error } from '@gatehouse/icmp-errors'
-import { finish, fold, Ipv6View, pseudoV6, sum } from '@gatehouse/ip-packet'
+import {
+  finish,
+  fold,
+  get16,
+  get32,
+  Ipv6View,
+  isIpv6ExtensionHeader,
+  pseudoV6,
+  put16,
+  put32,
+  sum,
+} from '@gatehouse/ip-packet'
 import {
   adjust,
   clock,
   drop,
   errorBuilt,
-  get16,
-  get32,
   ICMP_CHECKSUM_OFF,
-  isIpv6ExtensionHeader,
-  put16,
-  put32,
   spec6,
   TCP_CHECKSUM_OFF,
   translated,
