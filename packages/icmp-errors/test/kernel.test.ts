@@ -5,8 +5,9 @@
  * against its sockets, so a wrong byte anywhere shows up as a TIMEOUT.
  *
  * Topology (namespace gh-icmp-<pid>): TUN ghicmp0 with 10.77.0.1/24 and
- * fd77::1/64; test/fixtures/tun-responder.ts holds the TUN fd and answers
- * each packet with the error chosen by its destination's last byte.
+ * fd77::1/64, opened and configured by test/fixtures/tun-responder.ts through
+ * @gatehouse/tun, which answers each packet with the error chosen by its
+ * destination's last byte.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
@@ -59,9 +60,6 @@ beforeAll(async () => {
   ) {
     throw new Error('tun-responder did not start')
   }
-  sh('ip', '-n', NS, 'link', 'set', TUN, 'up')
-  sh('ip', '-n', NS, 'addr', 'add', '10.77.0.1/24', 'dev', TUN)
-  sh('ip', '-n', NS, '-6', 'addr', 'add', 'fd77::1/64', 'dev', TUN, 'nodad')
 })
 
 afterAll(() => {
