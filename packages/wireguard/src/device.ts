@@ -37,7 +37,8 @@ import {
 import { CookieChecker, endpointBytes } from './cookie.ts'
 import { equalBytes, openInPlace, sealInPlace, TAG_LEN } from './crypto.ts'
 import { type DropReason, newDropCounters } from './drops.ts'
-import { type IndexEntry, IndexTable, Keypair } from './keypair.ts'
+import { type IndexEntry, IndexTable } from './index-table.ts'
+import { Keypair } from './keypair.ts'
 import {
   COOKIE_REPLY_LEN,
   DATA,
