@@ -676,6 +676,9 @@ export async function gatewayRestart(x: Runner): Promise<void> {
         if (r.code === 0 && r.body.includes(ADDR.dualHost4)) {
           ok = true
           body = r.body
+          // A connect refused at once while the gateway still resolves the re-sent name: curl
+          // moved on to the next proxy IP.
+          if (r.failures > 0) misses.push(`${r.failures} proxy IP(s) refused first (${r.failed})`)
           break
         }
         misses.push(

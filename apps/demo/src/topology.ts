@@ -84,6 +84,8 @@ export interface TopologyOptions {
   flagIntervalSeconds?: number
   /** Progress lines (the demo prints them). */
   progress?: (line: string) => void
+  /** Both apps' log level (default DEBUG: sampled drops are logged too; the benchmark uses INFO). */
+  logLevel?: 'DEBUG' | 'INFO'
 }
 
 export interface ExecResult {
@@ -151,7 +153,7 @@ export function parseMetrics(text: string): Map<string, number> {
 }
 
 /** A process started in a namespace, with its log file (JSON lines) when it has one. */
-interface Proc {
+export interface Proc {
   name: string
   proc: Subprocess
 }
@@ -199,6 +201,11 @@ export class Topology {
       t.down()
       throw e
     }
+  }
+
+  /** The running client's process id (null while stopped). */
+  get clientPid(): number | null {
+    return this.clientProc?.proc.pid ?? null
   }
 
   /** The running gateway's process id (null while stopped). */
@@ -280,7 +287,8 @@ export class Topology {
     )
   }
 
-  private spawn(name: string, ns: string, argv: string[]): Proc {
+  /** Starts `argv` in `ns` as a process of this topology (ended by `down()`); output in `<dir>/<name>.out|err`. */
+  spawn(name: string, ns: string, argv: string[]): Proc {
     const proc = Bun.spawn(['ip', 'netns', 'exec', ns, ...argv], {
       stdin: 'ignore',
       stdout: Bun.file(join(this.dir, `${name}.out`)),
@@ -400,7 +408,7 @@ export class Topology {
     gw.tun.name = 'gh-gateway'
     gw.upstreamDns = [ADDR.dns4]
     gw.publicEndpoint = `${ADDR.gatewayClientLink}:${ADDR.gatewayPort}`
-    gw.log = { dir: join(this.dir, 'gateway-log'), console: 'none', level: 'DEBUG' }
+    gw.log = { dir: join(this.dir, 'gateway-log'), console: 'none', level: this.opts.logLevel ?? 'DEBUG' }
     gw.metrics = { listen: `127.0.0.1:${ADDR.metricsPort}` }
     gw.featureFlags = {
       url: `http://127.0.0.1:${ADDR.flagPort}`,
@@ -461,7 +469,7 @@ export class Topology {
     )
     alice.tun = { name: 'gh-client' }
     alice.dnsControl = 'etc-resolv-conf'
-    alice.log = { dir: join(this.dir, 'client-log'), console: 'none', level: 'DEBUG' }
+    alice.log = { dir: join(this.dir, 'client-log'), console: 'none', level: this.opts.logLevel ?? 'DEBUG' }
     alice.metrics = { listen: `127.0.0.1:${ADDR.clientMetricsPort}` }
     writeFileSync(this.clientConfig, JSON.stringify(alice, null, 2))
     this.clientProc = this.spawn('client', client, [
