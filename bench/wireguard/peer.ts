@@ -3,8 +3,8 @@
  * (@gatehouse/tun) and a UDP socket. Run inside a namespace: `ip netns exec NS bun peer.ts`,
  * config as JSON in env WG_BENCH. Prints "ready", then runs until killed.
  */
-import { closeOnSignals, openTun } from '../../packages/tun/src/index.ts'
-import { parseKey, UdpTunnel } from '../../packages/wireguard/src/index.ts'
+import { closeOnSignals, openTun } from '@gatehouse/tun'
+import { parseKey, UdpTunnel } from '@gatehouse/wireguard'
 
 interface Config {
   privateKey: string
