@@ -11,7 +11,7 @@
  * written into the caller's (pooled) buffer.
  */
 
-import { copyAndSum, finish, pseudoV6, sum } from '@gatehouse/ip-packet'
+import { copyAndSum, finish, get32, pseudoV6, sum } from '@gatehouse/ip-packet'
 import {
   DEFAULT_TTL,
   ICMP_HEADER_LEN,
@@ -159,7 +159,7 @@ export function buildIcmpv4Error(
   const room = out.length - outOff - IPV4_HEADER_LEN - ICMP_HEADER_LEN
   if (quote > room) quote = room
   if (quote < minQuote || outOff < 0) return 'icmp-buffer-too-small'
-  const dst = ((pkt[off + 12] << 24) | (pkt[off + 13] << 16) | (pkt[off + 14] << 8) | pkt[off + 15]) >>> 0
+  const dst = get32(pkt, off + 12)
   const limiter = spec.limiter
   if (limiter != null && !limiter.allowV4(spec.now ?? 0, dst)) return 'icmp-rate-limited'
 
@@ -402,83 +402,60 @@ function v6Error(
   return buildIcmpv6Error(pkt, off, len, v6, out, outOff)
 }
 
-/** IPv4 3/0 Network Unreachable: the gateway's answer when a proxy IPv4 maps only to IPv6 (flag on) or to nothing. */
-export function buildV4NetUnreachable(
+/**
+ * A builder of one fixed IPv4 error type and code: the offending packet `pkt[off..off+len]`, the error's source
+ * address, the output `out[outOff..]`, and optionally a rate limiter with the monotonic time. Returns the bytes
+ * written or why nothing was.
+ */
+export type V4ErrorBuilder = (
   pkt: Uint8Array,
   off: number,
   len: number,
   src: number,
   out: Uint8Array,
   outOff: number,
-  limiter: IcmpRateLimiter | null = null,
-  now = 0,
-): number | IcmpReason {
-  return v4Error(
-    ICMPV4_DEST_UNREACHABLE,
-    ICMPV4_NET_UNREACHABLE,
-    0,
-    pkt,
-    off,
-    len,
-    src,
-    out,
-    outOff,
-    limiter,
-    now,
-  )
+  limiter?: IcmpRateLimiter | null,
+  now?: number,
+) => number | IcmpReason
+
+/** The IPv6 counterpart of `V4ErrorBuilder`: the source address is the 16 bytes at `src[srcOff..]`. */
+export type V6ErrorBuilder = (
+  pkt: Uint8Array,
+  off: number,
+  len: number,
+  src: Uint8Array,
+  srcOff: number,
+  out: Uint8Array,
+  outOff: number,
+  limiter?: IcmpRateLimiter | null,
+  now?: number,
+) => number | IcmpReason
+
+// Made once at load time: each exported builder is one of these closures, not a closure per call.
+function v4Fixed(type: number, code: number): V4ErrorBuilder {
+  return (pkt, off, len, src, out, outOff, limiter = null, now = 0) =>
+    v4Error(type, code, 0, pkt, off, len, src, out, outOff, limiter, now)
 }
+
+function v6Fixed(type: number, code: number): V6ErrorBuilder {
+  return (pkt, off, len, src, srcOff, out, outOff, limiter = null, now = 0) =>
+    v6Error(type, code, 0, pkt, off, len, src, srcOff, out, outOff, limiter, now)
+}
+
+/** IPv4 3/0 Network Unreachable: the gateway's answer when a proxy IPv4 maps only to IPv6 (flag on) or to nothing. */
+export const buildV4NetUnreachable: V4ErrorBuilder = v4Fixed(ICMPV4_DEST_UNREACHABLE, ICMPV4_NET_UNREACHABLE)
 
 /** IPv4 3/1 Host Unreachable. */
-export function buildV4HostUnreachable(
-  pkt: Uint8Array,
-  off: number,
-  len: number,
-  src: number,
-  out: Uint8Array,
-  outOff: number,
-  limiter: IcmpRateLimiter | null = null,
-  now = 0,
-): number | IcmpReason {
-  return v4Error(
-    ICMPV4_DEST_UNREACHABLE,
-    ICMPV4_HOST_UNREACHABLE,
-    0,
-    pkt,
-    off,
-    len,
-    src,
-    out,
-    outOff,
-    limiter,
-    now,
-  )
-}
+export const buildV4HostUnreachable: V4ErrorBuilder = v4Fixed(
+  ICMPV4_DEST_UNREACHABLE,
+  ICMPV4_HOST_UNREACHABLE,
+)
 
 /** IPv4 3/3 Port Unreachable. */
-export function buildV4PortUnreachable(
-  pkt: Uint8Array,
-  off: number,
-  len: number,
-  src: number,
-  out: Uint8Array,
-  outOff: number,
-  limiter: IcmpRateLimiter | null = null,
-  now = 0,
-): number | IcmpReason {
-  return v4Error(
-    ICMPV4_DEST_UNREACHABLE,
-    ICMPV4_PORT_UNREACHABLE,
-    0,
-    pkt,
-    off,
-    len,
-    src,
-    out,
-    outOff,
-    limiter,
-    now,
-  )
-}
+export const buildV4PortUnreachable: V4ErrorBuilder = v4Fixed(
+  ICMPV4_DEST_UNREACHABLE,
+  ICMPV4_PORT_UNREACHABLE,
+)
 
 /** IPv4 3/4 Fragmentation Needed and DF set, with the next-hop MTU (RFC 1191 §4). */
 export function buildV4FragmentationNeeded(
@@ -508,44 +485,13 @@ export function buildV4FragmentationNeeded(
 }
 
 /** IPv4 3/13 Communication Administratively Prohibited (RFC 1812 §5.2.7.1): a filtered packet. */
-export function buildV4AdminProhibited(
-  pkt: Uint8Array,
-  off: number,
-  len: number,
-  src: number,
-  out: Uint8Array,
-  outOff: number,
-  limiter: IcmpRateLimiter | null = null,
-  now = 0,
-): number | IcmpReason {
-  return v4Error(
-    ICMPV4_DEST_UNREACHABLE,
-    ICMPV4_ADMIN_PROHIBITED,
-    0,
-    pkt,
-    off,
-    len,
-    src,
-    out,
-    outOff,
-    limiter,
-    now,
-  )
-}
+export const buildV4AdminProhibited: V4ErrorBuilder = v4Fixed(
+  ICMPV4_DEST_UNREACHABLE,
+  ICMPV4_ADMIN_PROHIBITED,
+)
 
 /** IPv4 11/0 Time Exceeded in transit (TTL reached zero). */
-export function buildV4TimeExceeded(
-  pkt: Uint8Array,
-  off: number,
-  len: number,
-  src: number,
-  out: Uint8Array,
-  outOff: number,
-  limiter: IcmpRateLimiter | null = null,
-  now = 0,
-): number | IcmpReason {
-  return v4Error(ICMPV4_TIME_EXCEEDED, 0, 0, pkt, off, len, src, out, outOff, limiter, now)
-}
+export const buildV4TimeExceeded: V4ErrorBuilder = v4Fixed(ICMPV4_TIME_EXCEEDED, 0)
 
 /** IPv4 12/0 Parameter Problem with the octet `pointer`. */
 export function buildV4ParameterProblem(
@@ -563,116 +509,25 @@ export function buildV4ParameterProblem(
 }
 
 /** IPv6 1/0 No Route to Destination. */
-export function buildV6NoRoute(
-  pkt: Uint8Array,
-  off: number,
-  len: number,
-  src: Uint8Array,
-  srcOff: number,
-  out: Uint8Array,
-  outOff: number,
-  limiter: IcmpRateLimiter | null = null,
-  now = 0,
-): number | IcmpReason {
-  return v6Error(
-    ICMPV6_DEST_UNREACHABLE,
-    ICMPV6_NO_ROUTE,
-    0,
-    pkt,
-    off,
-    len,
-    src,
-    srcOff,
-    out,
-    outOff,
-    limiter,
-    now,
-  )
-}
+export const buildV6NoRoute: V6ErrorBuilder = v6Fixed(ICMPV6_DEST_UNREACHABLE, ICMPV6_NO_ROUTE)
 
 /** IPv6 1/1 Communication with Destination Administratively Prohibited: a filtered packet. */
-export function buildV6AdminProhibited(
-  pkt: Uint8Array,
-  off: number,
-  len: number,
-  src: Uint8Array,
-  srcOff: number,
-  out: Uint8Array,
-  outOff: number,
-  limiter: IcmpRateLimiter | null = null,
-  now = 0,
-): number | IcmpReason {
-  return v6Error(
-    ICMPV6_DEST_UNREACHABLE,
-    ICMPV6_ADMIN_PROHIBITED,
-    0,
-    pkt,
-    off,
-    len,
-    src,
-    srcOff,
-    out,
-    outOff,
-    limiter,
-    now,
-  )
-}
+export const buildV6AdminProhibited: V6ErrorBuilder = v6Fixed(
+  ICMPV6_DEST_UNREACHABLE,
+  ICMPV6_ADMIN_PROHIBITED,
+)
 
 /** IPv6 1/3 Address Unreachable: the gateway's answer when a proxy IPv6 maps only to IPv4 (flag on) or to nothing. */
-export function buildV6AddressUnreachable(
-  pkt: Uint8Array,
-  off: number,
-  len: number,
-  src: Uint8Array,
-  srcOff: number,
-  out: Uint8Array,
-  outOff: number,
-  limiter: IcmpRateLimiter | null = null,
-  now = 0,
-): number | IcmpReason {
-  return v6Error(
-    ICMPV6_DEST_UNREACHABLE,
-    ICMPV6_ADDRESS_UNREACHABLE,
-    0,
-    pkt,
-    off,
-    len,
-    src,
-    srcOff,
-    out,
-    outOff,
-    limiter,
-    now,
-  )
-}
+export const buildV6AddressUnreachable: V6ErrorBuilder = v6Fixed(
+  ICMPV6_DEST_UNREACHABLE,
+  ICMPV6_ADDRESS_UNREACHABLE,
+)
 
 /** IPv6 1/4 Port Unreachable. */
-export function buildV6PortUnreachable(
-  pkt: Uint8Array,
-  off: number,
-  len: number,
-  src: Uint8Array,
-  srcOff: number,
-  out: Uint8Array,
-  outOff: number,
-  limiter: IcmpRateLimiter | null = null,
-  now = 0,
-): number | IcmpReason {
-  return v6Error(
-    ICMPV6_DEST_UNREACHABLE,
-    ICMPV6_PORT_UNREACHABLE,
-    0,
-    pkt,
-    off,
-    len,
-    src,
-    srcOff,
-    out,
-    outOff,
-    limiter,
-    now,
-  )
-}
+export const buildV6PortUnreachable: V6ErrorBuilder = v6Fixed(
+  ICMPV6_DEST_UNREACHABLE,
+  ICMPV6_PORT_UNREACHABLE,
+)
 
 /** IPv6 2/0 Packet Too Big with the MTU (RFC 4443 §3.2). */
 export function buildV6PacketTooBig(
@@ -691,19 +546,7 @@ export function buildV6PacketTooBig(
 }
 
 /** IPv6 3/0 Hop Limit Exceeded in transit. */
-export function buildV6TimeExceeded(
-  pkt: Uint8Array,
-  off: number,
-  len: number,
-  src: Uint8Array,
-  srcOff: number,
-  out: Uint8Array,
-  outOff: number,
-  limiter: IcmpRateLimiter | null = null,
-  now = 0,
-): number | IcmpReason {
-  return v6Error(ICMPV6_TIME_EXCEEDED, 0, 0, pkt, off, len, src, srcOff, out, outOff, limiter, now)
-}
+export const buildV6TimeExceeded: V6ErrorBuilder = v6Fixed(ICMPV6_TIME_EXCEEDED, 0)
 
 /** IPv6 4/`code` Parameter Problem with the octet `pointer` (RFC 4443 §3.4). */
 export function buildV6ParameterProblem(

@@ -4,7 +4,7 @@
  * the resource side routed back through the NAT. See README.md.
  * @packageDocumentation
  */
-export type { Icmpv4ErrorSpec, Icmpv6ErrorSpec } from './build.ts'
+export type { Icmpv4ErrorSpec, Icmpv6ErrorSpec, V4ErrorBuilder, V6ErrorBuilder } from './build.ts'
 export {
   buildIcmpv4Error,
   buildIcmpv6Error,

@@ -24,7 +24,7 @@
  * the proxy's family.
  */
 
-import { IpPacket, type QuotedPacket } from '@gatehouse/ip-packet'
+import { get32, IpPacket, type QuotedPacket } from '@gatehouse/ip-packet'
 import {
   ICMPV4_DEST_UNREACHABLE,
   ICMPV4_FRAGMENTATION_NEEDED,
@@ -119,11 +119,11 @@ export class IcmpErrorView {
       if (t === ICMPV6_DEST_UNREACHABLE) this.kind = 'destination-unreachable'
       else if (t === ICMPV6_PACKET_TOO_BIG) {
         this.kind = 'packet-too-big'
-        this.mtu = ((b[m + 4] << 24) | (b[m + 5] << 16) | (b[m + 6] << 8) | b[m + 7]) >>> 0
+        this.mtu = get32(b, m + 4)
       } else if (t === ICMPV6_TIME_EXCEEDED) this.kind = 'time-exceeded'
       else if (t === ICMPV6_PARAMETER_PROBLEM) {
         this.kind = 'parameter-problem'
-        this.pointer = ((b[m + 4] << 24) | (b[m + 5] << 16) | (b[m + 6] << 8) | b[m + 7]) >>> 0
+        this.pointer = get32(b, m + 4)
       } else return 'icmp-unsupported-type' // unassigned/experimental error types (RFC 4443 §2.1)
     }
     this.type = t

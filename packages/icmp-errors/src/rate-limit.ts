@@ -11,6 +11,8 @@
  * sending: the global bucket still caps the total.
  */
 
+import { ipv6Word } from '@gatehouse/ip-packet'
+
 const PROBES = 4
 
 /** Configuration; every field is checked in the constructor, which throws naming the field. */
@@ -90,10 +92,10 @@ export class IcmpRateLimiter {
     return this.take(
       now,
       6,
-      ((b[off] << 24) | (b[off + 1] << 16) | (b[off + 2] << 8) | b[off + 3]) >>> 0,
-      ((b[off + 4] << 24) | (b[off + 5] << 16) | (b[off + 6] << 8) | b[off + 7]) >>> 0,
-      ((b[off + 8] << 24) | (b[off + 9] << 16) | (b[off + 10] << 8) | b[off + 11]) >>> 0,
-      ((b[off + 12] << 24) | (b[off + 13] << 16) | (b[off + 14] << 8) | b[off + 15]) >>> 0,
+      ipv6Word(b, off, 0),
+      ipv6Word(b, off, 1),
+      ipv6Word(b, off, 2),
+      ipv6Word(b, off, 3),
     )
   }
 

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'bun:test'
+import { get16, get32 } from '@gatehouse/ip-packet'
 import fc from 'fast-check'
 import {
   buildIcmpv4Error,
@@ -17,19 +18,7 @@ import {
   type Icmpv4ErrorSpec,
   type Icmpv6ErrorSpec,
 } from '../src/index.ts'
-import {
-  icmp,
-  icmpv4Ok,
-  icmpv6Ok,
-  ipv4HeaderOk,
-  ipv4Packet,
-  ipv6Packet,
-  r16,
-  r32,
-  tcp,
-  udp,
-  v6,
-} from './helpers.ts'
+import { icmp, icmpv4Ok, icmpv6Ok, ipv4HeaderOk, ipv4Packet, ipv6Packet, tcp, udp, v6 } from './helpers.ts'
 
 /** Hostile-input runs; `FUZZ_RUNS=1000000 bun run fuzz` for a long campaign. */
 const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 500)
@@ -50,13 +39,13 @@ describe('ICMPv4 errors (RFC 792, RFC 1812 §4.3.2)', () => {
     const n = asLen(buildV4NetUnreachable(pkt, 0, pkt.length, GW4, out, 0))
     expect(n).toBe(20 + 8 + pkt.length)
     expect(out[0]).toBe(0x45)
-    expect(r16(out, 2)).toBe(n)
+    expect(get16(out, 2)).toBe(n)
     expect(out[9]).toBe(1)
-    expect(r32(out, 12)).toBe(GW4)
-    expect(r32(out, 16)).toBe(0x0a000001)
+    expect(get32(out, 12)).toBe(GW4)
+    expect(get32(out, 16)).toBe(0x0a000001)
     expect(out[20]).toBe(3)
     expect(out[21]).toBe(0)
-    expect(r32(out, 24)).toBe(0)
+    expect(get32(out, 24)).toBe(0)
     expect(Array.from(out.subarray(28, n))).toEqual(Array.from(pkt))
     expect(ipv4HeaderOk(out)).toBe(true)
     expect(icmpv4Ok(out)).toBe(true)
@@ -196,7 +185,7 @@ describe('RFC 1122 §3.2.2 / RFC 1812 §4.3.2.7: when not to send an ICMPv4 erro
             expect(r).toBe(28 + Math.min(p.length, 548))
             expect(ipv4HeaderOk(out)).toBe(true)
             expect(icmpv4Ok(out)).toBe(true)
-            expect(r32(out, 16)).toBe(src)
+            expect(get32(out, 16)).toBe(src)
           }
         },
       ),
@@ -215,7 +204,7 @@ describe('ICMPv6 errors (RFC 4443)', () => {
     const n = asLen(buildV6AddressUnreachable(pkt, 0, pkt.length, GW6, 0, out, 0))
     expect(n).toBe(48 + pkt.length)
     expect(out[0] >> 4).toBe(6)
-    expect(r16(out, 4)).toBe(n - 40)
+    expect(get16(out, 4)).toBe(n - 40)
     expect(out[6]).toBe(58)
     expect(Array.from(out.subarray(8, 24))).toEqual(Array.from(GW6))
     expect(Array.from(out.subarray(24, 40))).toEqual(Array.from(pkt.subarray(8, 24)))
@@ -237,7 +226,7 @@ describe('ICMPv6 errors (RFC 4443)', () => {
   test('RFC 4443 §3.2: Packet Too Big carries the MTU in bytes 4-7', () => {
     asLen(buildV6PacketTooBig(pkt, 0, pkt.length, 1400, GW6, 0, out, 0))
     expect(out[40]).toBe(2)
-    expect(r32(out, 44)).toBe(1400)
+    expect(get32(out, 44)).toBe(1400)
     expect(icmpv6Ok(out)).toBe(true)
   })
 
@@ -245,7 +234,7 @@ describe('ICMPv6 errors (RFC 4443)', () => {
     asLen(buildV6ParameterProblem(pkt, 0, pkt.length, 1, 40, GW6, 0, out, 0))
     expect(out[40]).toBe(4)
     expect(out[41]).toBe(1)
-    expect(r32(out, 44)).toBe(40)
+    expect(get32(out, 44)).toBe(40)
     expect(icmpv6Ok(out)).toBe(true)
   })
 

@@ -2,7 +2,7 @@
  * Test-only packet construction and verification. Uses ip-packet's checksum;
  * replace `ipv4Packet`/`ipv6Packet` with @gatehouse/ip-packet's builder once it lands.
  */
-import { finish, pseudoV4, pseudoV6, sum } from '@gatehouse/ip-packet'
+import { finish, get16, get32, pseudoV4, pseudoV6, put16, put32, sum } from '@gatehouse/ip-packet'
 
 export interface V4Opts {
   src?: number
@@ -32,8 +32,8 @@ export function ipv4Packet(payload: Uint8Array, o: V4Opts = {}): Uint8Array {
   b[9] = o.proto ?? 17
   const src = (o.src ?? 0x0a000001) >>> 0
   const dst = (o.dst ?? 0x0a000002) >>> 0
-  w32(b, 12, src)
-  w32(b, 16, dst)
+  put32(b, 12, src)
+  put32(b, 16, dst)
   b.set(payload, ihl)
   fillTransportV4(b, ihl)
   const c = finish(sum(b, 0, ihl, 0))
@@ -45,22 +45,22 @@ export function ipv4Packet(payload: Uint8Array, o: V4Opts = {}): Uint8Array {
 function fillTransportV4(b: Uint8Array, ihl: number): void {
   const proto = b[9]
   const len = b.length - ihl
-  const src = r32(b, 12)
-  const dst = r32(b, 16)
+  const src = get32(b, 12)
+  const dst = get32(b, 16)
   if (proto === 17 && len >= 8) {
     b[ihl + 6] = 0
     b[ihl + 7] = 0
     let c = finish(sum(b, ihl, len, pseudoV4(src, dst, 17, len)))
     if (c === 0) c = 0xffff
-    w16(b, ihl + 6, c)
+    put16(b, ihl + 6, c)
   } else if (proto === 6 && len >= 20) {
     b[ihl + 16] = 0
     b[ihl + 17] = 0
-    w16(b, ihl + 16, finish(sum(b, ihl, len, pseudoV4(src, dst, 6, len))))
+    put16(b, ihl + 16, finish(sum(b, ihl, len, pseudoV4(src, dst, 6, len))))
   } else if (proto === 1 && len >= 4) {
     b[ihl + 2] = 0
     b[ihl + 3] = 0
-    w16(b, ihl + 2, finish(sum(b, ihl, len, 0)))
+    put16(b, ihl + 2, finish(sum(b, ihl, len, 0)))
   }
 }
 
@@ -94,7 +94,7 @@ export function ipv6Packet(payload: Uint8Array, o: V6Opts = {}): Uint8Array {
   const extLen = ext.reduce((n, e) => n + e.bytes.length, 0)
   const b = new Uint8Array(40 + extLen + payload.length)
   b[0] = 0x60
-  w16(b, 4, extLen + payload.length)
+  put16(b, 4, extLen + payload.length)
   const proto = o.proto ?? 17
   b[6] = ext.length > 0 ? ext[0].type : proto
   b[7] = o.hopLimit ?? 64
@@ -114,7 +114,7 @@ export function ipv6Packet(payload: Uint8Array, o: V6Opts = {}): Uint8Array {
     b[p + ck + 1] = 0
     let c = finish(sum(b, p, len, pseudoV6(b, 8, 24, proto, len)))
     if (c === 0 && proto === 17) c = 0xffff
-    w16(b, p + ck, c)
+    put16(b, p + ck, c)
   }
   return b
 }
@@ -122,21 +122,21 @@ export function ipv6Packet(payload: Uint8Array, o: V6Opts = {}): Uint8Array {
 export function udp(sport: number, dport: number, data: Uint8Array | number = 8): Uint8Array {
   const d = typeof data === 'number' ? new Uint8Array(data).map((_, i) => i & 0xff) : data
   const b = new Uint8Array(8 + d.length)
-  w16(b, 0, sport)
-  w16(b, 2, dport)
-  w16(b, 4, b.length)
+  put16(b, 0, sport)
+  put16(b, 2, dport)
+  put16(b, 4, b.length)
   b.set(d, 8)
   return b
 }
 
 export function tcp(sport: number, dport: number, dataLen = 0): Uint8Array {
   const b = new Uint8Array(20 + dataLen)
-  w16(b, 0, sport)
-  w16(b, 2, dport)
-  w32(b, 4, 0x01020304)
+  put16(b, 0, sport)
+  put16(b, 2, dport)
+  put32(b, 4, 0x01020304)
   b[12] = 0x50
   b[13] = 0x02 // SYN
-  w16(b, 14, 65535)
+  put16(b, 14, 65535)
   for (let i = 0; i < dataLen; i++) b[20 + i] = (i * 7) & 0xff
   return b
 }
@@ -146,26 +146,9 @@ export function icmp(type: number, code: number, rest = 0, body: Uint8Array = ne
   const b = new Uint8Array(8 + body.length)
   b[0] = type
   b[1] = code
-  w32(b, 4, rest)
+  put32(b, 4, rest)
   b.set(body, 8)
   return b
-}
-
-export function r16(b: Uint8Array, o: number): number {
-  return (b[o] << 8) | b[o + 1]
-}
-export function r32(b: Uint8Array, o: number): number {
-  return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0
-}
-export function w16(b: Uint8Array, o: number, v: number): void {
-  b[o] = (v >> 8) & 0xff
-  b[o + 1] = v & 0xff
-}
-export function w32(b: Uint8Array, o: number, v: number): void {
-  b[o] = v >>> 24
-  b[o + 1] = (v >>> 16) & 0xff
-  b[o + 2] = (v >>> 8) & 0xff
-  b[o + 3] = v & 0xff
 }
 
 /** True when the IPv4 header checksum at `o` verifies. */
@@ -176,27 +159,27 @@ export function ipv4HeaderOk(b: Uint8Array, o = 0): boolean {
 /** True when the ICMPv4 message of the IPv4 packet at `o` verifies. */
 export function icmpv4Ok(b: Uint8Array, o = 0): boolean {
   const ihl = (b[o] & 15) * 4
-  return finish(sum(b, o + ihl, r16(b, o + 2) - ihl, 0)) === 0
+  return finish(sum(b, o + ihl, get16(b, o + 2) - ihl, 0)) === 0
 }
 
 /** True when the ICMPv6 message (directly after the fixed header) verifies with its pseudo-header. */
 export function icmpv6Ok(b: Uint8Array, o = 0): boolean {
-  const len = r16(b, o + 4)
+  const len = get16(b, o + 4)
   return finish(sum(b, o + 40, len, pseudoV6(b, o + 8, o + 24, 58, len))) === 0
 }
 
 /** True when a whole TCP/UDP segment of the IPv4 packet verifies. */
 export function transportV4Ok(b: Uint8Array, o = 0): boolean {
   const ihl = (b[o] & 15) * 4
-  const len = r16(b, o + 2) - ihl
+  const len = get16(b, o + 2) - ihl
   const proto = b[o + 9]
   if (proto === 1) return finish(sum(b, o + ihl, len, 0)) === 0
-  if (proto === 17 && r16(b, o + ihl + 6) === 0) return true
-  return finish(sum(b, o + ihl, len, pseudoV4(r32(b, o + 12), r32(b, o + 16), proto, len))) === 0
+  if (proto === 17 && get16(b, o + ihl + 6) === 0) return true
+  return finish(sum(b, o + ihl, len, pseudoV4(get32(b, o + 12), get32(b, o + 16), proto, len))) === 0
 }
 
 /** True when a whole upper layer directly after an IPv6 fixed header verifies. */
 export function transportV6Ok(b: Uint8Array, o = 0): boolean {
-  const len = r16(b, o + 4)
+  const len = get16(b, o + 4)
   return finish(sum(b, o + 40, len, pseudoV6(b, o + 8, o + 24, b[o + 6], len))) === 0
 }

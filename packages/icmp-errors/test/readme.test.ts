@@ -1,12 +1,13 @@
 /** The README's examples, as written there, and what they claim. */
 import { describe, expect, test } from 'bun:test'
+import { get32 } from '@gatehouse/ip-packet'
 import {
   buildV6AddressUnreachable,
   IcmpErrorView,
   IcmpRateLimiter,
   icmpReasonCounters,
 } from '../src/index.ts'
-import { icmpv6Ok, ipv4Packet, ipv6Packet, r32, tcp, udp, v6 } from './helpers.ts'
+import { icmpv6Ok, ipv4Packet, ipv6Packet, tcp, udp, v6 } from './helpers.ts'
 
 describe('README examples', () => {
   test('refusing a packet to a proxy IPv6 that maps only to IPv4 (1/3, rate limited)', () => {
@@ -62,8 +63,8 @@ describe('README examples', () => {
     icmp.set(quote, 8)
     const err = ipv4Packet(icmp, { src: 0xc0000250, dst: 0x64400002, proto: 1 })
     expect(reverse(err, err.length)).toBe(true)
-    expect(r32(err, 12)).toBe(0x64600001)
-    expect(r32(err, 28 + 16)).toBe(0x64600001)
+    expect(get32(err, 12)).toBe(0x64600001)
+    expect(get32(err, 28 + 16)).toBe(0x64600001)
     expect((err[48] << 8) | err[49]).toBe(40000)
     expect(view.verifyChecksums()).toBeNull()
   })

@@ -11,6 +11,7 @@
  * four decimal parts 0..255, no leading zeros, so "010" is not read as octal);
  * IPv6 per RFC 4291 §2.2 on input and RFC 5952 §4 canonical form on output.
  */
+import { get32 } from './bytes.ts'
 
 /** An IP address of either family, as parsed from text. */
 export type IpAddress = { family: 4; addr4: number } | { family: 6; addr6: Uint8Array }
@@ -283,8 +284,7 @@ export function ipv6Copy(src: Uint8Array, srcOff: number, dst: Uint8Array, dstOf
 
 /** Big-endian u32 word `i` (0..3) of the IPv6 address at `b[off..]`, as an unsigned number. */
 export function ipv6Word(b: Uint8Array, off: number, i: number): number {
-  const o = off + 4 * i
-  return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0
+  return get32(b, off + 4 * i)
 }
 
 /** True when the IPv6 address at `a[aOff..]` lies in the prefix at `prefix[pOff..]` of length `prefixLen` (0..128). */

@@ -23,7 +23,7 @@
  * the tens of entries an SIIT-DC table holds; a trie would beat it at
  * thousands).
  */
-import { ipv4PrefixMask, ipv6InPrefix, parseCidr } from '@gatehouse/ip-packet'
+import { get32, ipv4PrefixMask, ipv6InPrefix, parseCidr } from '@gatehouse/ip-packet'
 import type { AddressMapper } from './mapper.ts'
 import type { Rfc6052Mapper } from './mapper-rfc6052.ts'
 
@@ -139,7 +139,7 @@ export class EamtMapper implements AddressMapper {
     const e = this.lookup6(buf, off)
     if (e !== undefined) {
       // RFC 7757 §3.2: the suffix (the low 32 - v4Len bits) is copied unchanged.
-      const low = ((buf[off + 12] << 24) | (buf[off + 13] << 16) | (buf[off + 14] << 8) | buf[off + 15]) >>> 0
+      const low = get32(buf, off + 12)
       return (e.v4 | (low & ~ipv4PrefixMask(e.v4Len))) >>> 0
     }
     return this.pool6 === null ? -1 : this.pool6.extract(buf, off)

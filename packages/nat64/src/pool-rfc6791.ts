@@ -15,7 +15,7 @@
  * /96 or shorter carries the router's whole IPv4 address in its last 32
  * bits (readable in traceroute output); a longer one hashes into its host bits.
  */
-import { ipv4PrefixMask, parseCidr } from '@gatehouse/ip-packet'
+import { get32, ipv4PrefixMask, parseCidr } from '@gatehouse/ip-packet'
 
 function mix32(h: number): number {
   // A 32-bit finaliser (murmur3 fmix32): cheap and spreads nearby addresses.
@@ -74,9 +74,7 @@ export class Rfc6791Pool {
     if (!this.has4) return -1
     let h = 0
     for (let i = 0; i < 16; i += 4) {
-      h = mix32(
-        h ^ ((buf[off + i] << 24) | (buf[off + i + 1] << 16) | (buf[off + i + 2] << 8) | buf[off + i + 3]),
-      )
+      h = mix32(h ^ get32(buf, off + i))
     }
     // A /31 or shorter pool skips its all-zero host (a network address on most links).
     let host = h & this.v4HostMask

@@ -2,8 +2,8 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { buildIcmp6Echo, buildUdp4, ipv6ToText } from '@gatehouse/ip-packet'
-import { allFailures, payload, u16, u32, v4, v6 } from './helpers.ts'
+import { buildIcmp6Echo, buildUdp4, get16, get32, ipv6ToText } from '@gatehouse/ip-packet'
+import { allFailures, payload, v4, v6 } from './helpers.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'gh-nat64-cli-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -75,7 +75,7 @@ describe('Issue 3: command-line entry', () => {
     )
     expect(json(r)).toEqual({ action: 'icmp-error', reason: 'nat64-packet-too-big', packets: 1 })
     const e = new Uint8Array(readFileSync(join(out, '0.pkt')))
-    expect([e[40], e[41], u32(e, 44)]).toEqual([2, 0, 1320])
+    expect([e[40], e[41], get32(e, 44)]).toEqual([2, 0, 1320])
   })
 
   test('Issue 3: --lowest-ipv6-mtu and fragments: N.pkt per fragment', () => {
@@ -125,7 +125,7 @@ describe('Issue 3: command-line entry', () => {
     ])
     expect(json(r2).action).toBe('translated')
     const b = new Uint8Array(readFileSync(join(out, '0.pkt')))
-    expect(u16(b, 46)).not.toBe(0)
+    expect(get16(b, 46)).not.toBe(0)
   })
 
   test('Issue 3: a bad flag value exits 2 naming the field', () => {

@@ -3,7 +3,16 @@
  * RFC 1071 sums, no incremental arithmetic), packet builders from
  * `@gatehouse/ip-packet`, and field readers. Tests only.
  */
-import { finish, ipv4FromText, ipv6FromText, pseudoV4, pseudoV6, sum } from '@gatehouse/ip-packet'
+import {
+  finish,
+  get16,
+  get32,
+  ipv4FromText,
+  ipv6FromText,
+  pseudoV4,
+  pseudoV6,
+  sum,
+} from '@gatehouse/ip-packet'
 import type { PacketBuf } from '../src/index.ts'
 
 export const v4 = (s: string): number => {
@@ -16,9 +25,6 @@ export const v6 = (s: string): Uint8Array => {
   if (a === null) throw new Error(s)
   return a
 }
-export const u16 = (b: Uint8Array, o: number): number => (b[o] << 8) | b[o + 1]
-export const u32 = (b: Uint8Array, o: number): number =>
-  ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0
 export const hex = (b: Uint8Array, off = 0, len = b.length - off): string =>
   Buffer.from(b.buffer, b.byteOffset + off, len).toString('hex')
 
@@ -48,7 +54,7 @@ export function v6Upper(
   for (let i = 0; i < 10; i++) {
     if (nh === 44) {
       frag = p
-      fragOff = u16(b, p + 2) & 0xfff8
+      fragOff = get16(b, p + 2) & 0xfff8
       nh = b[p]
       p += 8
       if (fragOff !== 0) break
@@ -72,9 +78,9 @@ export function checksumFailures(b: Uint8Array, off: number, len: number, inner 
   const ver = b[off] >> 4
   if (ver === 4) {
     const ihl = (b[off] & 15) * 4
-    const total = u16(b, off + 2)
+    const total = get16(b, off + 2)
     if (finish(sum(b, off, ihl, 0)) !== 0) bad.push(`${inner ? 'inner ' : ''}ipv4 header`)
-    const frag = (u16(b, off + 6) & 0x3fff) !== 0
+    const frag = (get16(b, off + 6) & 0x3fff) !== 0
     const proto = b[off + 9]
     const up = off + ihl
     const upLen = total - ihl
@@ -89,17 +95,17 @@ export function checksumFailures(b: Uint8Array, off: number, len: number, inner 
       if (!inner && (t === 3 || t === 11 || t === 12))
         bad.push(...checksumFailures(b, up + 8, have - 8, true))
     } else if ((proto === 6 || proto === 17) && have >= upLen && upLen >= 8) {
-      const ps = pseudoV4(u32(b, off + 12), u32(b, off + 16), proto, upLen)
-      if (!(proto === 17 && u16(b, up + 6) === 0) && finish(sum(b, up, upLen, ps)) !== 0) {
+      const ps = pseudoV4(get32(b, off + 12), get32(b, off + 16), proto, upLen)
+      if (!(proto === 17 && get16(b, up + 6) === 0) && finish(sum(b, up, upLen, ps)) !== 0) {
         bad.push(`${inner ? 'inner ' : ''}${proto === 6 ? 'tcp' : 'udp'}4`)
       }
     }
   } else if (ver === 6) {
     const { up, proto, fragOff, frag } = v6Upper(b, off)
-    const total = 40 + u16(b, off + 4)
+    const total = 40 + get16(b, off + 4)
     const upLen = total - (up - off)
     const have = off + len - up
-    const fragmented = frag >= 0 && (fragOff !== 0 || (u16(b, frag + 2) & 1) === 1)
+    const fragmented = frag >= 0 && (fragOff !== 0 || (get16(b, frag + 2) & 1) === 1)
     if (fragmented) return bad
     if (proto === 58 && have >= 8) {
       if (have >= upLen && finish(sum(b, up, upLen, pseudoV6(b, off + 8, off + 24, 58, upLen))) !== 0) {
@@ -110,7 +116,7 @@ export function checksumFailures(b: Uint8Array, off: number, len: number, inner 
       if (finish(sum(b, up, upLen, pseudoV6(b, off + 8, off + 24, proto, upLen))) !== 0) {
         bad.push(`${inner ? 'inner ' : ''}${proto === 6 ? 'tcp' : 'udp'}6`)
       }
-      if (proto === 17 && u16(b, up + 6) === 0) bad.push('udp6 zero checksum')
+      if (proto === 17 && get16(b, up + 6) === 0) bad.push('udp6 zero checksum')
     }
   }
   return bad

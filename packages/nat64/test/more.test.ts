@@ -7,6 +7,8 @@ import {
   buildTcp6,
   buildUdp4,
   buildUdp6,
+  get16,
+  get32,
   ipv6ToText,
 } from '@gatehouse/ip-packet'
 import {
@@ -17,7 +19,7 @@ import {
   Translator,
   translate,
 } from '../src/index.ts'
-import { allFailures, bytesOf, hex, payload, place, u16, u32, v4, v6 } from './helpers.ts'
+import { allFailures, bytesOf, hex, payload, place, v4, v6 } from './helpers.ts'
 
 const res = new TranslateResult(Array.from({ length: 8 }, () => new Uint8Array(1500)))
 const opts = nat64Options()
@@ -37,7 +39,7 @@ describe('RFC 7757 §4.2 hairpinning through the translator', () => {
     })
     const r1 = translate(place(p), m, opts, res)
     const mid = bytesOf(r1.packets[0])
-    expect([u32(mid, 12), u32(mid, 16)]).toEqual([v4('192.0.2.1'), v4('192.0.2.2')])
+    expect([get32(mid, 12), get32(mid, 16)]).toEqual([v4('192.0.2.1'), v4('192.0.2.2')])
     // 4->6 of the hairpinned packet: destination B by its EAM, source A by pool6 (not A's EAM address).
     const r2 = translate(place(mid), m, opts, res)
     const out = bytesOf(r2.packets[0])
@@ -79,8 +81,8 @@ describe('fragments across the translator', () => {
     expect(r.count).toBe(2)
     const f0 = bytesOf(r.packets[0])
     const f1 = bytesOf(r.packets[1])
-    expect(u16(f0, 42)).toBe(4000 | 1)
-    expect(u16(f1, 42)).toBe((4000 + f0.length - 48) | 1)
+    expect(get16(f0, 42)).toBe(4000 | 1)
+    expect(get16(f1, 42)).toBe((4000 + f0.length - 48) | 1)
     expect(hex(new Uint8Array([...f0.slice(48), ...f1.slice(48)]))).toBe(hex(body))
   })
 
@@ -95,8 +97,8 @@ describe('fragments across the translator', () => {
     })
     const r = translate(place(p), pool6, opts, res)
     expect(r.count).toBe(2)
-    expect(u16(bytesOf(r.packets[0]), 42) & 1).toBe(1)
-    expect(u16(bytesOf(r.packets[1]), 42) & 1).toBe(0)
+    expect(get16(bytesOf(r.packets[0]), 42) & 1).toBe(1)
+    expect(get16(bytesOf(r.packets[1]), 42) & 1).toBe(0)
   })
 
   test('RFC 7915 §5.1: an atomic fragment (offset 0, M=0) becomes DF=0 with the Fragment header identification', () => {
@@ -110,8 +112,8 @@ describe('fragments across the translator', () => {
     })
     const r = translate(place(p), pool6, opts, res)
     const o = bytesOf(r.packets[0])
-    expect(u16(o, 6)).toBe(0)
-    expect(u16(o, 4)).toBe(0x77)
+    expect(get16(o, 6)).toBe(0)
+    expect(get16(o, 4)).toBe(0x77)
     expect(o[9]).toBe(17)
     expect(allFailures(r.packets[0])).toEqual([])
   })
@@ -134,8 +136,8 @@ describe('fragments across the translator', () => {
     const r = translate(place(err), pool6, opts, res)
     const o = bytesOf(r.packets[0])
     expect([o[20], o[21]]).toEqual([11, 1])
-    expect(u16(o, 28 + 6)).toBe(0x2000 | (1232 / 8))
-    expect(u16(o, 28 + 4)).toBe(5)
+    expect(get16(o, 28 + 6)).toBe(0x2000 | (1232 / 8))
+    expect(get16(o, 28 + 4)).toBe(5)
     expect(hex(o.slice(48))).toBe(hex(frag.slice(48)))
     expect(allFailures(r.packets[0])).toEqual([])
   })

@@ -14,10 +14,11 @@ import {
   buildTcp6,
   buildUdp4,
   buildUdp6,
+  get16,
 } from '@gatehouse/ip-packet'
 import fc from 'fast-check'
 import { nat64Options, Rfc6052Mapper, Rfc6791Pool, TranslateResult, translate } from '../src/index.ts'
-import { allFailures, bytesOf, hex, place, u16 } from './helpers.ts'
+import { allFailures, bytesOf, hex, place } from './helpers.ts'
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200)
 const pool6 = new Rfc6052Mapper('64:ff9b:1::/96')
@@ -166,7 +167,7 @@ describe('round trips', () => {
         }
         expect(norm(back)).toBe(norm(p4))
         // RFC 7915 §5.1: DF=0 at or below 1260 bytes.
-        expect(u16(back, 6) & 0x4000).toBe(back.length > 1260 ? 0x4000 : 0)
+        expect(get16(back, 6) & 0x4000).toBe(back.length > 1260 ? 0x4000 : 0)
       }),
       { numRuns: RUNS },
     )

@@ -1,8 +1,8 @@
 /** README.md's example, run with real packets. */
 import { expect, test } from 'bun:test'
-import { buildTcp6, ipv4ToText, ipv6FromText } from '@gatehouse/ip-packet'
+import { buildTcp6, get32, ipv4ToText, ipv6FromText } from '@gatehouse/ip-packet'
 import { NAT64_HEADROOM, PairMapper, Translator } from '../src/index.ts'
-import { allFailures, u32 } from './helpers.ts'
+import { allFailures } from './helpers.ts'
 
 test('README example: the gateway translates a client packet to a proxy IPv6 into IPv4, and answers an oversized one', () => {
   // The client's tunnel IPs, and a proxy IPv6 that stands for a real IPv4.
@@ -35,8 +35,8 @@ test('README example: the gateway translates a client packet to a proxy IPv6 int
   )
   onPacket(small.length, keepOut, keepBack)
   expect(out.length).toBe(1)
-  expect(ipv4ToText(u32(out[0], 12))).toBe('100.64.0.1')
-  expect(ipv4ToText(u32(out[0], 16))).toBe('93.184.216.34')
+  expect(ipv4ToText(get32(out[0], 12))).toBe('100.64.0.1')
+  expect(ipv4ToText(get32(out[0], 16))).toBe('93.184.216.34')
   expect(allFailures({ buf: out[0], off: 0, len: out[0].length })).toEqual([])
 
   // 1500 bytes of IPv6 with no Fragment header become 1480 bytes of IPv4 with DF: they fit a 1500 MTU.

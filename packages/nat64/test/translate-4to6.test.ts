@@ -1,5 +1,14 @@
 import { describe, expect, test } from 'bun:test'
-import { buildIcmp4, buildIcmp4Echo, buildIpv4, buildTcp4, buildUdp4, ipv6ToText } from '@gatehouse/ip-packet'
+import {
+  buildIcmp4,
+  buildIcmp4Echo,
+  buildIpv4,
+  buildTcp4,
+  buildUdp4,
+  get16,
+  get32,
+  ipv6ToText,
+} from '@gatehouse/ip-packet'
 import {
   type AddressMapper,
   nat64Options,
@@ -9,7 +18,7 @@ import {
   TranslateResult,
   translate,
 } from '../src/index.ts'
-import { allFailures, bytesOf, hex, payload, place, u16, u32, v4, v6Upper } from './helpers.ts'
+import { allFailures, bytesOf, hex, payload, place, v4, v6Upper } from './helpers.ts'
 
 const pool6 = new Rfc6052Mapper('64:ff9b:1::/96')
 const opts = nat64Options()
@@ -43,8 +52,8 @@ describe('RFC 7915 §4.1 IPv4 header -> IPv6 header', () => {
     const o = bytesOf(r.packets[0])
     expect(o[0] >> 4).toBe(6)
     expect(((o[0] & 15) << 4) | (o[1] >> 4)).toBe(0xb8)
-    expect(u32(o, 0) & 0xfffff).toBe(0)
-    expect(u16(o, 4)).toBe(20 + 50)
+    expect(get32(o, 0) & 0xfffff).toBe(0)
+    expect(get16(o, 4)).toBe(20 + 50)
     expect(o[6]).toBe(6)
     expect(o[7]).toBe(42)
     expect(text(o, 8)).toBe(A6)
@@ -79,7 +88,7 @@ describe('RFC 7915 §4.1 IPv4 header -> IPv6 header', () => {
     const { r } = run(p)
     expect(r.action).toBe('translated')
     const o = bytesOf(r.packets[0])
-    expect(u16(o, 4)).toBe(p.length - 28)
+    expect(get16(o, 4)).toBe(p.length - 28)
     expect(allFailures(r.packets[0])).toEqual([])
   })
 
@@ -92,7 +101,7 @@ describe('RFC 7915 §4.1 IPv4 header -> IPv6 header', () => {
     const e = bytesOf(r.packets[0])
     expect(e[20]).toBe(3)
     expect(e[21]).toBe(5)
-    expect(u32(e, 16)).toBe(A4)
+    expect(get32(e, 16)).toBe(A4)
     expect(allFailures(r.packets[0])).toEqual([])
   })
 
@@ -132,10 +141,10 @@ describe('RFC 7915 §4.1 IPv4 header -> IPv6 header', () => {
     expect(r.action).toBe('translated')
     const o = bytesOf(r.packets[0])
     expect(o[6]).toBe(44)
-    expect(u16(o, 4)).toBe(8 + 64)
+    expect(get16(o, 4)).toBe(8 + 64)
     expect(o[40]).toBe(17)
-    expect(u16(o, 42)).toBe(1480 | 1)
-    expect(u32(o, 44)).toBe(0xbeef)
+    expect(get16(o, 42)).toBe(1480 | 1)
+    expect(get32(o, 44)).toBe(0xbeef)
     expect(o.slice(48)).toEqual(p.slice(20))
   })
 
@@ -149,13 +158,13 @@ describe('RFC 7915 §4.1 IPv4 header -> IPv6 header', () => {
     const f1 = bytesOf(r.packets[1])
     expect(f0.length).toBeLessThanOrEqual(1280)
     expect(f1.length).toBeLessThanOrEqual(1280)
-    expect(u32(f0, 44)).toBe(0x1234)
-    expect(u32(f1, 44)).toBe(0x1234)
-    expect(u16(f0, 42) & 1).toBe(1)
-    expect(u16(f1, 42) & 1).toBe(0)
+    expect(get32(f0, 44)).toBe(0x1234)
+    expect(get32(f1, 44)).toBe(0x1234)
+    expect(get16(f0, 42) & 1).toBe(1)
+    expect(get16(f1, 42) & 1).toBe(0)
     const firstLen = f0.length - 48
     expect(firstLen % 8).toBe(0)
-    expect(u16(f1, 42) & 0xfff8).toBe(firstLen)
+    expect(get16(f1, 42) & 0xfff8).toBe(firstLen)
     // Reassembled, the UDP datagram verifies against the IPv6 pseudo-header.
     const whole = new Uint8Array(40 + firstLen + f1.length - 48)
     whole.set(f0.slice(0, 40))
@@ -189,7 +198,7 @@ describe('RFC 7915 §4.1 IPv4 header -> IPv6 header', () => {
     expect(r.reason).toBe('nat64-fragmentation-needed')
     const e = bytesOf(r.packets[0])
     expect([e[20], e[21]]).toEqual([3, 4])
-    expect(u16(e, 26)).toBe(1460)
+    expect(get16(e, 26)).toBe(1460)
     expect(e.length).toBeLessThanOrEqual(576)
     expect(allFailures(r.packets[0])).toEqual([])
     // Fits: translated whole, above 1280, because DF asks the sender to do PMTUD.
@@ -216,8 +225,8 @@ describe('RFC 7915 §4.2 ICMPv4 -> ICMPv6', () => {
       const { r } = run(p)
       const o = bytesOf(r.packets[0])
       expect(o[40]).toBe(t6)
-      expect(u16(o, 44)).toBe(0x4242)
-      expect(u16(o, 46)).toBe(7)
+      expect(get16(o, 44)).toBe(0x4242)
+      expect(get16(o, 46)).toBe(7)
       expect(o.slice(48)).toEqual(p.slice(28))
       expect(allFailures(r.packets[0])).toEqual([])
     }
@@ -274,7 +283,7 @@ describe('RFC 7915 §4.3 ICMPv4 errors -> ICMPv6 errors', () => {
     expect(o[48 + 7]).toBe(3)
     expect(text(o, 48 + 8)).toBe(A6)
     expect(text(o, 48 + 24)).toBe(B6)
-    expect(u16(o, 48 + 4)).toBe(orig.length - 20)
+    expect(get16(o, 48 + 4)).toBe(orig.length - 20)
     expect(o.slice(88 + 8)).toEqual(orig.slice(28))
     expect(o.length).toBe(48 + 40 + orig.length - 20)
     expect(allFailures(r.packets[0])).toEqual([])
@@ -308,7 +317,7 @@ describe('RFC 7915 §4.3 ICMPv4 errors -> ICMPv6 errors', () => {
         expect(r.action).toBe('translated')
         const o = bytesOf(r.packets[0])
         expect([o[40], o[41]]).toEqual(expected)
-        if (Number(code) === 2) expect(u32(o, 44)).toBe(6) // pointer to Next Header
+        if (Number(code) === 2) expect(get32(o, 44)).toBe(6) // pointer to Next Header
         expect(allFailures(r.packets[0])).toEqual([])
       }
     }
@@ -328,7 +337,7 @@ describe('RFC 7915 §4.3 ICMPv4 errors -> ICMPv6 errors', () => {
       const e = bytesOf(r.packets[0])
       expect([e[40], e[41]]).toEqual([2, 0])
       expect(allFailures(r.packets[0])).toEqual([])
-      return u32(e, 44)
+      return get32(e, 44)
     }
     expect(mtuOf(1400)).toBe(1420)
     expect(mtuOf(1492, nat64Options({ mtu6: 1500, mtu4: 1500 }))).toBe(1500)
@@ -360,7 +369,7 @@ describe('RFC 7915 §4.3 ICMPv4 errors -> ICMPv6 errors', () => {
       if (p6 === null) expect(r.reason).toBe('nat64-icmp-pointer-untranslatable')
       else {
         const o = bytesOf(r.packets[0])
-        expect([o[40], o[41], u32(o, 44)]).toEqual([4, 0, p6])
+        expect([o[40], o[41], get32(o, 44)]).toEqual([4, 0, p6])
       }
     }
     expect(run(icmp4Error(12, 1, 0).err).r.reason).toBe('nat64-icmp-code-untranslatable')
@@ -374,7 +383,7 @@ describe('RFC 7915 §4.3 ICMPv4 errors -> ICMPv6 errors', () => {
     expect(r.packets[0].buf).toBe(res.errorBuf) // 28 bytes of headroom: built in the scratch buffer
     const o = bytesOf(r.packets[0])
     expect(o.length).toBe(1280)
-    expect(u16(o, 4)).toBe(1240)
+    expect(get16(o, 4)).toBe(1240)
     expect(allFailures(r.packets[0])).toEqual([])
   })
 
@@ -407,7 +416,7 @@ describe('RFC 7915 §4.3 ICMPv4 errors -> ICMPv6 errors', () => {
     const { r } = run(err)
     const o = bytesOf(r.packets[0])
     expect(o[48 + 6]).toBe(44)
-    expect(u32(o, 88 + 4)).toBe(77)
+    expect(get32(o, 88 + 4)).toBe(77)
     expect(allFailures(r.packets[0])).toEqual([])
   })
 
@@ -454,7 +463,7 @@ describe('RFC 7915 §4.4 errors the translator sends', () => {
   test('RFC 7915 §4.4: the error comes from errorSource4 when configured', () => {
     const p = buildUdp4({ src: A4, dst: B4, ttl: 1, srcPort: 1, dstPort: 2 })
     const { r } = run(p, nat64Options({ decrementTtl: true, errorSource4: '192.0.2.254' }))
-    expect(u32(bytesOf(r.packets[0]), 12)).toBe(v4('192.0.2.254'))
+    expect(get32(bytesOf(r.packets[0]), 12)).toBe(v4('192.0.2.254'))
   })
 })
 
@@ -490,7 +499,7 @@ describe('RFC 7915 §4.5 transport', () => {
     const { r } = run(p, nat64Options({ amendUdpChecksumZero: true }))
     expect(r.action).toBe('translated')
     const o = bytesOf(r.packets[0])
-    expect(u16(o, 46)).not.toBe(0)
+    expect(get16(o, 46)).not.toBe(0)
     expect(allFailures(r.packets[0])).toEqual([])
   })
 

@@ -1,5 +1,14 @@
 import { describe, expect, test } from 'bun:test'
-import { buildIcmp6, buildIcmp6Echo, buildIpv6, buildTcp6, buildUdp6, ipv4ToText } from '@gatehouse/ip-packet'
+import {
+  buildIcmp6,
+  buildIcmp6Echo,
+  buildIpv6,
+  buildTcp6,
+  buildUdp6,
+  get16,
+  get32,
+  ipv4ToText,
+} from '@gatehouse/ip-packet'
 import {
   nat64Options,
   PairMapper,
@@ -8,7 +17,7 @@ import {
   TranslateResult,
   translate,
 } from '../src/index.ts'
-import { allFailures, bytesOf, hex, payload, place, u16, u32, v4, v6 } from './helpers.ts'
+import { allFailures, bytesOf, hex, payload, place, v4, v6 } from './helpers.ts'
 
 const pool6 = new Rfc6052Mapper('64:ff9b:1::/96')
 const opts = nat64Options()
@@ -43,11 +52,11 @@ describe('RFC 7915 §5.1 IPv6 header -> IPv4 header', () => {
     expect(r.packets[0].off).toBe(20)
     expect(o[0]).toBe(0x45)
     expect(o[1]).toBe(0x2e)
-    expect(u16(o, 2)).toBe(20 + 60)
+    expect(get16(o, 2)).toBe(20 + 60)
     expect(o[8]).toBe(33)
     expect(o[9]).toBe(6)
-    expect(ipv4ToText(u32(o, 12))).toBe('192.0.2.1')
-    expect(ipv4ToText(u32(o, 16))).toBe('198.51.100.2')
+    expect(ipv4ToText(get32(o, 12))).toBe('192.0.2.1')
+    expect(ipv4ToText(get32(o, 16))).toBe('198.51.100.2')
     expect(o.slice(40)).toEqual(p.slice(60))
     expect(allFailures(r.packets[0])).toEqual([])
   })
@@ -56,23 +65,23 @@ describe('RFC 7915 §5.1 IPv6 header -> IPv4 header', () => {
     const small = bytesOf(
       run(buildUdp6({ src: A6, dst: B6, srcPort: 1, dstPort: 2, payload: payload(100) })).r.packets[0],
     )
-    expect(u16(small, 6) & 0x4000).toBe(0)
-    const id1 = u16(small, 4)
+    expect(get16(small, 6) & 0x4000).toBe(0)
+    const id1 = get16(small, 4)
     const small2 = bytesOf(
       run(buildUdp6({ src: A6, dst: B6, srcPort: 1, dstPort: 2, payload: payload(100) })).r.packets[0],
     )
-    expect(u16(small2, 4)).not.toBe(id1)
+    expect(get16(small2, 4)).not.toBe(id1)
     const edge = bytesOf(
       run(buildUdp6({ src: A6, dst: B6, srcPort: 1, dstPort: 2, payload: payload(1232) })).r.packets[0],
     )
     expect(edge.length).toBe(1260)
-    expect(u16(edge, 6) & 0x4000).toBe(0)
+    expect(get16(edge, 6) & 0x4000).toBe(0)
     const big = bytesOf(
       run(buildUdp6({ src: A6, dst: B6, srcPort: 1, dstPort: 2, payload: payload(1233) })).r.packets[0],
     )
     expect(big.length).toBe(1261)
-    expect(u16(big, 6)).toBe(0x4000)
-    expect(u16(big, 4)).toBe(0)
+    expect(get16(big, 6)).toBe(0x4000)
+    expect(get16(big, 4)).toBe(0)
   })
 
   test('RFC 7915 §5.1: Hop-by-Hop, Destination Options and Routing (Segments Left 0) headers are skipped', () => {
@@ -88,7 +97,7 @@ describe('RFC 7915 §5.1 IPv6 header -> IPv4 header', () => {
     expect(r.action).toBe('translated')
     const o = bytesOf(r.packets[0])
     expect(o[9]).toBe(17)
-    expect(u16(o, 2)).toBe(20 + 28)
+    expect(get16(o, 2)).toBe(20 + 28)
     expect(allFailures(r.packets[0])).toEqual([])
   })
 
@@ -101,7 +110,7 @@ describe('RFC 7915 §5.1 IPv6 header -> IPv4 header', () => {
     expect(r.action).toBe('icmp-error')
     expect(r.reason).toBe('nat64-routing-header')
     const e = bytesOf(r.packets[0])
-    expect([e[40], e[41], u32(e, 44)]).toEqual([4, 0, 43])
+    expect([e[40], e[41], get32(e, 44)]).toEqual([4, 0, 43])
     expect(allFailures(r.packets[0])).toEqual([])
   })
 
@@ -115,8 +124,8 @@ describe('RFC 7915 §5.1 IPv6 header -> IPv4 header', () => {
     })
     const { r } = run(p)
     const o = bytesOf(r.packets[0])
-    expect(u16(o, 4)).toBe(0x1234)
-    expect(u16(o, 6)).toBe(0x2000 | (1232 / 8))
+    expect(get16(o, 4)).toBe(0x1234)
+    expect(get16(o, 6)).toBe(0x2000 | (1232 / 8))
     expect(o[9]).toBe(17)
     expect(o.slice(20)).toEqual(p.slice(48))
     expect(allFailures(r.packets[0])).toEqual([])
@@ -141,11 +150,11 @@ describe('RFC 7915 §5.1 IPv6 header -> IPv4 header', () => {
     const { r } = run(p, nat64Options({ mtu4: 1400 }))
     expect(r.reason).toBe('nat64-packet-too-big')
     const e = bytesOf(r.packets[0])
-    expect([e[40], e[41], u32(e, 44)]).toEqual([2, 0, 1420])
+    expect([e[40], e[41], get32(e, 44)]).toEqual([2, 0, 1420])
     expect(e.length).toBe(1280)
     expect(allFailures(r.packets[0])).toEqual([])
     const low = run(p, nat64Options({ mtu4: 1000 })).r
-    expect(u32(bytesOf(low.packets[0]), 44)).toBe(1280)
+    expect(get32(bytesOf(low.packets[0]), 44)).toBe(1280)
   })
 
   test('RFC 7915 §5.1: an IPv6 fragment larger than the IPv4 MTU is fragmented further in IPv4', () => {
@@ -164,9 +173,9 @@ describe('RFC 7915 §5.1 IPv6 header -> IPv4 header', () => {
     for (let i = 0; i < r.count; i++) {
       const f = bytesOf(r.packets[i])
       expect(f.length).toBeLessThanOrEqual(576)
-      expect(u16(f, 4)).toBe(9)
-      expect(u16(f, 6) & 0x2000).toBe(0x2000) // all MF: the original had M=1
-      expect((u16(f, 6) & 0x1fff) * 8).toBe(data.length)
+      expect(get16(f, 4)).toBe(9)
+      expect(get16(f, 6) & 0x2000).toBe(0x2000) // all MF: the original had M=1
+      expect((get16(f, 6) & 0x1fff) * 8).toBe(data.length)
       data = data.concat([...f.slice(20)])
       expect(allFailures(r.packets[i])).toEqual([])
     }
@@ -204,7 +213,7 @@ describe('RFC 7915 §5.2 ICMPv6 -> ICMPv4', () => {
       const { r } = run(p)
       const o = bytesOf(r.packets[0])
       expect(o[9]).toBe(1)
-      expect([o[20], o[21], u16(o, 24), u16(o, 26)]).toEqual([t4, 0, 99, 3])
+      expect([o[20], o[21], get16(o, 24), get16(o, 26)]).toEqual([t4, 0, 99, 3])
       expect(allFailures(r.packets[0])).toEqual([])
     }
   })
@@ -238,14 +247,14 @@ describe('RFC 7915 §5.3 ICMPv6 errors -> ICMPv4 errors', () => {
     expect(r.action).toBe('translated')
     const o = bytesOf(r.packets[0])
     expect([o[20], o[21]]).toEqual([3, 3])
-    expect(u32(o, 12)).toBe(B4)
-    expect(u32(o, 16)).toBe(A4)
+    expect(get32(o, 12)).toBe(B4)
+    expect(get32(o, 16)).toBe(A4)
     expect(o[28]).toBe(0x45)
-    expect(u16(o, 30)).toBe(20 + 8 + 40)
+    expect(get16(o, 30)).toBe(20 + 8 + 40)
     expect(o[28 + 8]).toBe(2)
     expect(o[28 + 9]).toBe(17)
-    expect(u32(o, 28 + 12)).toBe(A4)
-    expect(u32(o, 28 + 16)).toBe(B4)
+    expect(get32(o, 28 + 12)).toBe(A4)
+    expect(get32(o, 28 + 16)).toBe(B4)
     expect(o.slice(48 + 8)).toEqual(orig.slice(48))
     expect(allFailures(r.packets[0])).toEqual([])
   })
@@ -277,7 +286,8 @@ describe('RFC 7915 §5.3 ICMPv6 errors -> ICMPv4 errors', () => {
   })
 
   test('RFC 7915 §5.2: Packet Too Big -> Fragmentation Needed with min(MTU - 20, mtu4, mtu6 - 20)', () => {
-    const mtuOf = (adv: number, o = opts) => u16(bytesOf(run(icmp6Error(2, 0, adv).err, o).r.packets[0]), 26)
+    const mtuOf = (adv: number, o = opts) =>
+      get16(bytesOf(run(icmp6Error(2, 0, adv).err, o).r.packets[0]), 26)
     expect(mtuOf(1400)).toBe(1380)
     expect(mtuOf(1500, nat64Options({ mtu4: 1400 }))).toBe(1400)
     expect(mtuOf(9000, nat64Options({ mtu6: 1500 }))).toBe(1480)
@@ -312,7 +322,7 @@ describe('RFC 7915 §5.3 ICMPv6 errors -> ICMPv4 errors', () => {
     const { r } = run(icmp6Error(1, 4, 0, B6, 1100).err)
     const o = bytesOf(r.packets[0])
     expect(o.length).toBe(576)
-    expect(u16(o, 2)).toBe(576)
+    expect(get16(o, 2)).toBe(576)
     expect(allFailures(r.packets[0])).toEqual([])
   })
 
@@ -322,7 +332,7 @@ describe('RFC 7915 §5.3 ICMPv6 errors -> ICMPv4 errors', () => {
     expect(run(err).r.reason).toBe('nat64-icmp-source-unmappable')
     const { r } = run(err, nat64Options({ pool6791: new Rfc6791Pool('203.0.113.0/28') }))
     expect(r.action).toBe('translated')
-    expect((u32(bytesOf(r.packets[0]), 12) & 0xfffffff0) >>> 0).toBe(v4('203.0.113.0'))
+    expect((get32(bytesOf(r.packets[0]), 12) & 0xfffffff0) >>> 0).toBe(v4('203.0.113.0'))
     expect(allFailures(r.packets[0])).toEqual([])
   })
 
