@@ -325,6 +325,7 @@ export function registerMetrics(
       'from-tun': state.stats.tunReads,
       'to-tun': state.stats.tunWrites,
       control: state.stats.controlMessages,
+      'held-while-resolving': state.stats.heldWhileResolving,
     }),
     'path',
   )

@@ -26,6 +26,9 @@
  * or untouched for CIDR/Internet), 'translate' through NAT64/46, 'unreachable' (no mapping, or a
  * family mismatch with `icmp-unreachable-instead-of-nat64` on) and 'prohibited' (filtered) are
  * answered with ICMP errors from the gateway's tunnel IP, rate limited, back through the tunnel.
+ * One exception: a packet to a proxy IP whose AssignedIps is still being resolved at the site
+ * (the resync a restarted gateway receives staged just ahead of the client's first packets) is
+ * held, up to MAX_HELD_PACKETS gateway-wide, and replayed when the name resolves.
  * Reverse (`handleTunPacket`): `nat.handleInbound` finds the client and session (a late packet of
  * an expired session is counted apart from one that never had a session); ICMP errors are routed
  * by their quoted packet and rewritten back (through NAT64 when the session crossed families).
@@ -64,6 +67,8 @@ import {
 import {
   DROP_REASONS as IP_DROP_REASONS,
   IpPacket,
+  ipFromText,
+  ipToText,
   ipv4FromText,
   ipv4ToText,
   ipv6FromText,
@@ -138,6 +143,8 @@ export const GATEWAY_DROP_REASONS = [
   'tun-queue-full',
   /** An ICMP error from the resource side that icmp-errors could not parse after the NAT routed it. */
   'icmp-error-unparsable',
+  /** A packet held while its proxy IP's name was resolving, discarded because its client was removed meanwhile. */
+  'held-packet-discarded',
 ] as const
 export type GatewayDropReason = (typeof GATEWAY_DROP_REASONS)[number]
 
@@ -181,6 +188,8 @@ interface ClientSlot {
   readonly entry: GatewayClient
   readonly peer: Peer
   readonly allowed: ReadonlySet<string>
+  /** AssignedIps of this client still resolving at the site (packets to their proxy IPs are held). */
+  resolving: number
 }
 
 interface PendingResolve {
@@ -189,6 +198,10 @@ interface PendingResolve {
   readonly resource: string
   readonly domain: string
   readonly proxyIps: readonly string[]
+  /** `proxyIps` in canonical text, to match a packet's destination. */
+  readonly proxyCanonical: readonly string[]
+  /** Packets to these proxy IPs that arrived while the name was resolving (copies), replayed after. */
+  readonly held: Uint8Array[]
 }
 
 interface PendingForward {
@@ -202,6 +215,11 @@ interface PendingForward {
 const HEADROOM = 64
 /** TUN writes one input may queue (a translated packet may become up to 3 fragments). */
 const TUN_QUEUE = 16
+/**
+ * Packets held gateway-wide while the name of their proxy IP resolves (see the module doc). Half
+ * the TUN queue, so that replaying them all after one DNS answer never overflows it.
+ */
+export const MAX_HELD_PACKETS = TUN_QUEUE / 2
 /** Largest DNS answer carried back in a DnsAnswer; larger ones are truncated with TC (RFC 2181 §9). */
 export const MAX_DNS_ANSWER_LEN = 1200
 /** Drops of one reason are reported as events at most this often (Firezone logs unroutable packets sampled). */
@@ -238,6 +256,8 @@ export class GatewayState {
     tunWrites: 0,
     /** Packets read from the TUN device. */
     tunReads: 0,
+    /** Packets to a proxy IP held while its name resolved (replayed after; see MAX_HELD_PACKETS). */
+    heldWhileResolving: 0,
   }
 
   private readonly resolver: SiteResolver
@@ -263,6 +283,8 @@ export class GatewayState {
   private now = 0
   private readonly events: GatewayEvent[] = []
   private readonly pendingResolves = new Map<string, PendingResolve[]>()
+  /** Packets held in `PendingResolve.held`, all clients together (at most MAX_HELD_PACKETS). */
+  private heldCount = 0
   private readonly pendingForwards = new Map<number, PendingForward>()
   private readonly dnsView = new MessageView()
   private readonly dropSampledAt = new Map<string, number>()
@@ -313,7 +335,13 @@ export class GatewayState {
       presharedKey: c.presharedKey ? parseKey(c.presharedKey, `clients.${c.name}.presharedKey`) : null,
       allowedIps: ['0.0.0.0/0', '::/0'],
     })
-    const slot: ClientSlot = { id: this.byId.length, entry: c, peer, allowed: new Set(c.resources) }
+    const slot: ClientSlot = {
+      id: this.byId.length,
+      entry: c,
+      peer,
+      allowed: new Set(c.resources),
+      resolving: 0,
+    }
     this.byId.push(slot)
     this.byPeer.set(peer, slot)
     this.byName.set(c.name, slot)
@@ -514,6 +542,10 @@ export class GatewayState {
       }
       // 'drop': counted in translator.counts.
     } else if (v === 'unreachable') {
+      // No mapping at all (the NAT matched no resource) because the name is still resolving (a
+      // resync after a gateway restart): hold the packet and replay it when the status is known,
+      // instead of failing the first try. A family mismatch (flag on) is answered at once.
+      if (client.resolving > 0 && nat.result.resource < 0 && this.hold(client, buf, off, pkt)) return
       // MISSION.md: IPv4 Destination Unreachable 0 (network), IPv6 1/3 (address), from the
       // gateway's tunnel IP of the packet's family, to its source.
       const e = this.errBuf
@@ -531,6 +563,26 @@ export class GatewayState {
           : buildV6AdminProhibited(buf, off, pkt.ipLen, this.tun6, 0, e, 0, this.limiter, now)
       this.sendError(now, client, n, pkt.version === 4 ? 'v4-admin-prohibited' : 'v6-admin-prohibited')
     } else this.sampleDrop(now, v, client, pkt, null) // a NAT drop, counted in nat.drops
+  }
+
+  /**
+   * Holds a copy of `pkt` for the pending resolution of `client` that assigned its destination;
+   * false when there is none or MAX_HELD_PACKETS are held already. Off the fast path: only packets
+   * that would otherwise be answered unreachable, for a client with a resolution outstanding.
+   */
+  private hold(client: ClientSlot, buf: Uint8Array, off: number, pkt: IpPacket): boolean {
+    if (this.heldCount >= MAX_HELD_PACKETS) return false
+    const dst = pkt.version === 4 ? ipv4ToText(pkt.dst4) : ipv6ToText(buf, pkt.dstAddrOff)
+    for (const list of this.pendingResolves.values()) {
+      for (const p of list) {
+        if (p.client !== client || !p.proxyCanonical.includes(dst)) continue
+        p.held.push(buf.slice(off, off + pkt.ipLen))
+        this.heldCount++
+        this.stats.heldWhileResolving++
+        return true
+      }
+    }
+    return false
   }
 
   private sendError(now: number, client: ClientSlot, n: number | IcmpReason, kind: IcmpSentKind): void {
@@ -663,7 +715,16 @@ export class GatewayState {
         return
       }
     }
-    const p: PendingResolve = { client, requestId, resource: resourceId, domain, proxyIps }
+    const p: PendingResolve = {
+      client,
+      requestId,
+      resource: resourceId,
+      domain,
+      proxyIps,
+      proxyCanonical: proxyIps.map((ip) => ipToText(ipFromText(ip)!)),
+      held: [],
+    }
+    client.resolving++
     const result = this.resolver.resolve(now, name)
     if (result !== null) {
       this.finishResolve(p, result)
@@ -676,7 +737,12 @@ export class GatewayState {
   }
 
   private finishResolve(p: PendingResolve, result: ResolveResult): void {
-    if (this.byId[p.client.id] !== p.client) return // removed meanwhile
+    p.client.resolving--
+    this.heldCount -= p.held.length
+    if (this.byId[p.client.id] !== p.client) {
+      this.drops['held-packet-discarded'] += p.held.length
+      return // removed meanwhile
+    }
     let status = MAP_STATUS[result.status]
     if (status === 'active') {
       status = this.nat.setDomainMapping(p.client.id, p.resource, p.domain, p.proxyIps, [
@@ -685,6 +751,9 @@ export class GatewayState {
       ])
     }
     this.answerStatus(p.client, p.requestId, p.resource, p.domain, status, result.ipv4, result.ipv6)
+    // The status travels first, then what was held: forwarded now, or answered unreachable as it
+    // would have been (no mapping: NXDOMAIN, SERVFAIL, ...).
+    for (const pkt of p.held) this.outbound(this.now, p.client, pkt, 0, pkt.length)
   }
 
   private answerStatus(

@@ -100,6 +100,9 @@ export class Bench {
   readonly tun: Uint8Array[] = []
   /** DNS queries the site answered (names). */
   readonly siteQueries: string[] = []
+  /** When true, the site keeps the gateway's DNS queries until `releaseDns()` (a slow resolver). */
+  holdDns = false
+  private readonly heldQueries: { txId: number; bytes: Uint8Array }[] = []
   private readonly gatewayPublic: Uint8Array
 
   constructor(
@@ -175,8 +178,21 @@ export class Bench {
       }
       this.flushClient(c)
     }
+    if (this.holdDns) {
+      this.heldQueries.push(...queries)
+      return
+    }
     for (const q of queries) {
       g.handleDnsResponse(this.now, q.txId, this.answer(q.bytes))
+      this.drainGateway()
+    }
+  }
+
+  /** Answers the DNS queries kept while `holdDns` was set (and stops keeping them). */
+  releaseDns(): void {
+    this.holdDns = false
+    for (const q of this.heldQueries.splice(0)) {
+      this.gateway.handleDnsResponse(this.now, q.txId, this.answer(q.bytes))
       this.drainGateway()
     }
   }

@@ -15,6 +15,7 @@ import {
   ipv6ToText,
 } from '@gatehouse/ip-packet'
 import { Device, generatePrivateKey } from '@gatehouse/wireguard'
+import { MAX_HELD_PACKETS } from '../src/state.ts'
 import { Bench, GW_ENDPOINT, GW_TUN4, GW_TUN6, seededRandom, type Zone } from './harness.ts'
 
 const v4 = (s: string) => ipv4FromText(s)!
@@ -224,6 +225,60 @@ describe('issue 9: WireGuard and the control channel', () => {
     expect(msg.rcode).toBe(5)
     expect(b.siteQueries).toEqual([])
     expect(b.gateway.drops['control-dns-query-refused']).toBe(1)
+  })
+
+  test('issue 9 §8: a packet to a proxy IP whose name is still resolving is held, then forwarded once it resolves (a resync after a restart)', () => {
+    b.connect('alice')
+    b.holdDns = true
+    const id = requestId++
+    b.sendControl('alice', {
+      type: MessageType.AssignedIps,
+      requestId: id,
+      resource: 'web',
+      domain: 'app.example.com',
+      proxyIps: [...APP.v4, ...APP.v6],
+    })
+    const p4 = buildUdp4({ src: v4(ALICE.ipv4), dst: v4(APP.v4[0]), srcPort: 5000, dstPort: 8080 })
+    b.send('alice', p4)
+    // Neither unreachable nor forwarded yet: held.
+    expect(b.client('alice').inbox).toEqual([])
+    expect(b.takeTun()).toEqual([])
+    expect(b.gateway.stats.heldWhileResolving).toBe(1)
+    b.releaseDns()
+    expect(b.client('alice').control.find((m) => m.requestId === id)).toMatchObject({ status: 'active' })
+    const out = b.takeTun()
+    expect(out.length).toBe(1)
+    expect(ipv4ToText(parse(out[0]).dst4)).toBe('192.0.2.10')
+    expect(b.client('alice').inbox).toEqual([])
+  })
+
+  test('issue 9 §8: a held packet whose name turns out NXDOMAIN is answered unreachable after the status; at most MAX_HELD_PACKETS are held', () => {
+    b.connect('alice')
+    b.holdDns = true
+    b.sendControl('alice', {
+      type: MessageType.AssignedIps,
+      requestId: requestId++,
+      resource: 'web',
+      domain: 'nope.example.com',
+      proxyIps: [...V4ONLY.v4, ...V4ONLY.v6],
+    })
+    const sent: Uint8Array[] = []
+    for (let i = 0; i <= MAX_HELD_PACKETS; i++) {
+      const p = buildUdp6({ src: v6(ALICE.ipv6), dst: v6(V4ONLY.v6[0]), srcPort: 6000 + i, dstPort: 53 })
+      sent.push(p)
+      b.send('alice', p)
+    }
+    // One past the cap is answered at once, as before.
+    expect(b.gateway.stats.heldWhileResolving).toBe(MAX_HELD_PACKETS)
+    expectIcmpError(inboxOne('alice'), 6, 1, 3, GW_TUN6, ALICE.ipv6, sent[MAX_HELD_PACKETS])
+    b.releaseDns()
+    const inbox = b.client('alice').inbox.splice(0)
+    expect(inbox.length).toBe(MAX_HELD_PACKETS)
+    for (let i = 0; i < inbox.length; i++) expectIcmpError(inbox[i], 6, 1, 3, GW_TUN6, ALICE.ipv6, sent[i])
+    expect(b.takeTun()).toEqual([])
+    // Nothing stays held: the next packet is answered at once.
+    b.send('alice', sent[0])
+    expectIcmpError(inboxOne('alice'), 6, 1, 3, GW_TUN6, ALICE.ipv6, sent[0])
   })
 
   test('MISSION.md: a gateway that shuts down says Goodbye to every client with a session', () => {
