@@ -8,9 +8,15 @@
  * RFC 7915 instead.
  */
 import { afterAll, describe, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import {
+  setupTopology,
+  sh,
+  startOurs,
+  startTayga,
+  type Topology,
+  teardownTopology,
+} from './tayga-topology.ts'
 
 const ROOT = process.getuid?.() === 0
 const PY = '/usr/bin/python3'
@@ -18,43 +24,9 @@ const haveScapy = Bun.spawnSync([PY, '-c', 'import scapy.all'], { stderr: 'ignor
 const SKIP = !ROOT || Bun.which('tayga') === null || !haveScapy
 if (SKIP) console.warn('skipping TAYGA differential test: needs root, tayga and python3-scapy')
 
-const X = 'gh-nat64-tx'
-const S6 = 'gh-nat64-t6'
-const S4 = 'gh-nat64-t4'
+const T: Topology = { x: 'gh-nat64-tx', s6: 'gh-nat64-t6', s4: 'gh-nat64-t4' }
 const PROBES = 4
 const SCRIPT = join(import.meta.dir, 'tayga.py')
-
-function sh(args: string[], check = true): string {
-  const p = Bun.spawnSync(args, { stdout: 'pipe', stderr: 'pipe' })
-  if (check && p.exitCode !== 0) throw new Error(`${args.join(' ')}: ${p.stderr.toString()}`)
-  return p.stdout.toString()
-}
-const ipn = (ns: string, ...a: string[]) => sh(['ip', '-n', ns, ...a])
-
-function teardown(): void {
-  for (const n of [X, S6, S4]) sh(['ip', 'netns', 'del', n], false)
-}
-
-function setup(): void {
-  teardown()
-  for (const n of [X, S6, S4]) {
-    sh(['ip', 'netns', 'add', n])
-    ipn(n, 'link', 'set', 'lo', 'up')
-  }
-  ipn(X, 'link', 'add', 'v6x', 'type', 'veth', 'peer', 'name', 'v6h', 'netns', S6)
-  ipn(X, 'link', 'add', 'v4x', 'type', 'veth', 'peer', 'name', 'v4h', 'netns', S4)
-  sh(['ip', 'netns', 'exec', X, 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1'])
-  ipn(X, 'addr', 'add', '2001:db8:6::1/64', 'dev', 'v6x', 'nodad')
-  ipn(X, 'addr', 'add', '192.0.2.1/24', 'dev', 'v4x')
-  ipn(X, 'link', 'set', 'v6x', 'up')
-  ipn(X, 'link', 'set', 'v4x', 'up')
-  ipn(S6, 'addr', 'add', '2001:db8:6::2/64', 'dev', 'v6h', 'nodad')
-  ipn(S6, 'link', 'set', 'v6h', 'up')
-  ipn(S6, 'route', 'add', '2001:db8:64::/96', 'via', '2001:db8:6::1')
-  ipn(S4, 'addr', 'add', '192.0.2.2/24', 'dev', 'v4h')
-  ipn(S4, 'link', 'set', 'v4h', 'up')
-  ipn(S4, 'route', 'add', '198.51.100.0/24', 'via', '192.0.2.1')
-}
 
 type Fields = Record<string, string | number | boolean>
 
@@ -93,68 +65,33 @@ async function exchange(
 
 async function both(): Promise<{ to4: Fields[]; to6: Fields[] }> {
   return {
-    to4: await exchange(S6, 'v6h', 'send6', S4, 'v4h', '4'),
-    to6: await exchange(S4, 'v4h', 'send4', S6, 'v6h', '6'),
+    to4: await exchange(T.s6, 'v6h', 'send6', T.s4, 'v4h', '4'),
+    to6: await exchange(T.s4, 'v4h', 'send4', T.s6, 'v6h', '6'),
   }
 }
 
 const results: Record<string, { to4: Fields[]; to6: Fields[] }> = {}
-let dir = ''
 
 afterAll(() => {
-  if (SKIP) return
-  teardown()
-  if (dir) rmSync(dir, { recursive: true, force: true })
+  if (!SKIP) teardownTopology(T)
 })
 
 describe.skipIf(SKIP)('differential: this translator and TAYGA on the same probes', () => {
   test('setup: both translators carry every probe both ways', async () => {
-    setup()
-    const ours = Bun.spawn(
-      // TAYGA always decrements TTL / hop limit, as RFC 7915 §4.1/§5.1 asks of a translator that is a router.
-      [
-        'bun',
-        join(import.meta.dir, 'siit-tun.ts'),
-        X,
-        '2001:db8:64::/96',
-        '198.51.100.0/24=2001:db8:6::/120',
-        '1500',
-        '1500',
-        'decrement-ttl',
-      ],
-      { stdin: 'ignore', stdout: 'pipe', stderr: 'ignore' },
-    )
+    setupTopology(T)
+    // TAYGA always decrements TTL / hop limit, as RFC 7915 §4.1/§5.1 asks of a translator that is a router.
+    const ours = await startOurs(T, true)
     try {
-      const r = ours.stdout.getReader()
-      await r.read()
-      r.releaseLock()
       results.ours = await both()
     } finally {
       ours.kill()
       await ours.exited
     }
-    dir = mkdtempSync(join(tmpdir(), 'gh-nat64-tayga-'))
-    const conf = join(dir, 'tayga.conf')
-    writeFileSync(
-      conf,
-      'tun-device gh64t\nipv4-addr 198.51.100.254\nipv6-addr 2001:db8:65::1\nprefix 2001:db8:64::/96\n' +
-        `map 198.51.100.2 2001:db8:6::2\ndata-dir ${dir}\n`,
-    )
-    sh(['ip', 'netns', 'exec', X, 'tayga', '-c', conf, '--mktun'])
-    ipn(X, 'link', 'set', 'gh64t', 'up')
-    ipn(X, 'route', 'add', '198.51.100.0/24', 'dev', 'gh64t')
-    ipn(X, 'route', 'add', '2001:db8:64::/96', 'dev', 'gh64t')
-    ipn(X, 'route', 'add', '2001:db8:65::1/128', 'dev', 'gh64t')
-    const tayga = Bun.spawn(['ip', 'netns', 'exec', X, 'tayga', '-c', conf, '-n'], {
-      stdout: 'ignore',
-      stderr: 'ignore',
-    })
+    const tayga = await startTayga(T)
     try {
-      await Bun.sleep(500)
       results.tayga = await both()
     } finally {
-      tayga.kill()
-      await tayga.exited
+      await tayga.stop()
     }
     for (const k of ['ours', 'tayga']) {
       expect({ k, n: results[k].to4.length }).toEqual({ k, n: PROBES })
