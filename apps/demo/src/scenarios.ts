@@ -656,7 +656,8 @@ export async function gatewayRestart(x: Runner): Promise<void> {
       scenario: 8,
       title: 'gateway restart',
       command: `SIGTERM gateway; start it; curl -4 http://${NAMES.dual}/ until it answers`,
-      expected: 'goodbye seen by the client; re-handshake, mappings re-sent; traffic resumes within 5 s',
+      expected:
+        'goodbye seen by the client; re-handshake, mappings re-sent; traffic resumes within 10 s (a lost initiation is retried after REKEY_TIMEOUT, 5 s)',
     },
     async () => {
       const goodbyes = count(x.t.clientLog(), 'gateway said goodbye')
@@ -671,7 +672,7 @@ export async function gatewayRestart(x: Runner): Promise<void> {
       let ok = false
       let body = ''
       const misses: string[] = []
-      while (performance.now() - t0 < 10_000) {
+      while (performance.now() - t0 < 12_000) {
         const r = await x.curl(['-4'], `http://${NAMES.dual}/`, 2)
         if (r.code === 0 && r.body.includes(ADDR.dualHost4)) {
           ok = true
@@ -696,7 +697,7 @@ export async function gatewayRestart(x: Runner): Promise<void> {
         observed: ok
           ? `answered ${ms.toFixed(0)} ms after the restart; ${hs.length - handshakes} handshake(s), ${resynced} mapping(s) re-sent: ${short(body, 40)}${misses.length > 0 ? `; before: ${misses.join(', ')}` : ''}`
           : `no answer within ${ms.toFixed(0)} ms: ${misses.join(', ')}`,
-        pass: ok && ms < 5000 && hs.length > handshakes && resynced >= 1,
+        pass: ok && ms < 10_000 && hs.length > handshakes && resynced >= 1,
         ms,
       }
     },
