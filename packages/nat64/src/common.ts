@@ -13,7 +13,8 @@
  */
 
 import type { Icmpv4ErrorSpec, Icmpv6ErrorSpec } from '@gatehouse/icmp-errors'
-import { finish, fold } from '@gatehouse/ip-packet'
+import { finish, fold, get16, put16 } from '@gatehouse/ip-packet'
+import { PROTO_TCP, PROTO_UDP } from './constants.ts'
 import type { TranslateReason, TranslateResult } from './result.ts'
 
 /** RFC 1624 eq. 3 over many words: `removed`/`added` are unfolded sums. */
@@ -30,6 +31,39 @@ export function udpChecksum(c: number): number {
 export const TCP_CHECKSUM_OFF = 16
 export const UDP_CHECKSUM_OFF = 6
 export const ICMP_CHECKSUM_OFF = 2
+
+/**
+ * RFC 7915 §4.3/§5.3: the transport checksum of the packet quoted in an ICMP error, after its IP header changed
+ * family, updated incrementally (right for the whole original datagram even where the quote is cut short). Only
+ * what was quoted (`quoted` bytes at `b[payOff..]`) is touched; call it only for a first (or no) fragment.
+ * TCP/UDP: the pseudo-header addresses change from the unfolded sum `removed` to `added`; a zero UDP checksum
+ * (none, IPv4) stays zero. ICMP echo (`icmpWord >= 0`, the new type << 8 | code): the type word is rewritten,
+ * and `icmpRemoved`/`icmpAdded` are what else leaves or enters the sum (the ICMPv6 pseudo-header).
+ */
+export function fixQuotedTransport(
+  b: Uint8Array,
+  payOff: number,
+  protocol: number,
+  quoted: number,
+  removed: number,
+  added: number,
+  icmpWord: number,
+  icmpRemoved: number,
+  icmpAdded: number,
+): void {
+  if (protocol === PROTO_TCP && quoted >= TCP_CHECKSUM_OFF + 2) {
+    const c = payOff + TCP_CHECKSUM_OFF
+    put16(b, c, adjust(get16(b, c), removed, added))
+  } else if (protocol === PROTO_UDP && quoted >= 8) {
+    const c = payOff + UDP_CHECKSUM_OFF
+    const old = get16(b, c)
+    if (old !== 0) put16(b, c, udpChecksum(adjust(old, removed, added)))
+  } else if (icmpWord >= 0) {
+    const c = payOff + ICMP_CHECKSUM_OFF
+    put16(b, c, adjust(get16(b, c), get16(b, payOff) + icmpRemoved, icmpWord + icmpAdded))
+    put16(b, payOff, icmpWord)
+  }
+}
 
 export function drop(res: TranslateResult, reason: TranslateReason): TranslateResult {
   res.action = 'drop'

@@ -14,6 +14,7 @@ import {
   clock,
   drop,
   errorBuilt,
+  fixQuotedTransport,
   ICMP_CHECKSUM_OFF,
   spec4,
   TCP_CHECKSUM_OFF,
@@ -420,26 +421,19 @@ function translateIcmp4Error(
   writeIpv6(e, innerOff, qTos, qPayloadLen & 0xffff, qIsFrag ? PROTO_FRAGMENT : qNh, qTtl, qAddrs)
   if (qIsFrag) writeFragmentHeader(e, innerOff + IPV6_HEADER_LEN, qNh, qFragOff, qMf, qIdent)
 
-  // The quoted transport checksum, incrementally (valid for the whole original even when cut short).
   if (qFragOff === 0) {
-    if (qProto === PROTO_TCP && copy >= TCP_CHECKSUM_OFF + 2) {
-      const c = innerPayOff + TCP_CHECKSUM_OFF
-      put16(e, c, adjust(get16(e, c), sumV4Addrs(qSrc, qDst), sum(qAddrs, 0, 32, 0)))
-    } else if (qProto === PROTO_UDP && copy >= 8) {
-      const c = innerPayOff + UDP_CHECKSUM_OFF
-      const old = get16(e, c)
-      if (old !== 0) put16(e, c, udpChecksum(adjust(old, sumV4Addrs(qSrc, qDst), sum(qAddrs, 0, 32, 0))))
-    } else if (qm >= 0) {
-      const c = innerPayOff + ICMP_CHECKSUM_OFF
-      const oldWord = (e[innerPayOff] << 8) | e[innerPayOff + 1]
-      put16(
-        e,
-        c,
-        adjust(get16(e, c), oldWord, qm + pseudoV6(qAddrs, 0, 16, PROTO_ICMPV6, (qTotal - qihl) & 0xffff)),
-      )
-      e[innerPayOff] = qm >> 8
-      e[innerPayOff + 1] = qm & 0xff
-    }
+    const qPseudo = qm >= 0 ? pseudoV6(qAddrs, 0, 16, PROTO_ICMPV6, (qTotal - qihl) & 0xffff) : 0
+    fixQuotedTransport(
+      e,
+      innerPayOff,
+      qProto,
+      copy,
+      sumV4Addrs(qSrc, qDst),
+      sum(qAddrs, 0, 32, 0),
+      qm,
+      0,
+      qPseudo,
+    )
   }
 
   const ic = start + IPV6_HEADER_LEN

@@ -24,6 +24,7 @@ import {
   clock,
   drop,
   errorBuilt,
+  fixQuotedTransport,
   ICMP_CHECKSUM_OFF,
   spec6,
   TCP_CHECKSUM_OFF,
@@ -438,20 +439,7 @@ function translateIcmp6Error(
   )
 
   if (qFragOff === 0) {
-    if (qProto6 === PROTO_TCP && copy >= TCP_CHECKSUM_OFF + 2) {
-      const c = innerPayOff + TCP_CHECKSUM_OFF
-      put16(b, c, adjust(get16(b, c), qOldAddrs, sumV4Addrs(qSrc, qDst)))
-    } else if (qProto6 === PROTO_UDP && copy >= 8) {
-      const c = innerPayOff + UDP_CHECKSUM_OFF
-      const old = get16(b, c)
-      if (old !== 0) put16(b, c, udpChecksum(adjust(old, qOldAddrs, sumV4Addrs(qSrc, qDst))))
-    } else if (qm >= 0) {
-      const c = innerPayOff + ICMP_CHECKSUM_OFF
-      const oldWord = (b[innerPayOff] << 8) | b[innerPayOff + 1]
-      put16(b, c, adjust(get16(b, c), oldWord + fold(qPseudo), qm))
-      b[innerPayOff] = qm >> 8
-      b[innerPayOff + 1] = qm & 0xff
-    }
+    fixQuotedTransport(b, innerPayOff, qProto6, copy, qOldAddrs, sumV4Addrs(qSrc, qDst), qm, fold(qPseudo), 0)
   }
 
   const ic = start + IPV4_HEADER_LEN

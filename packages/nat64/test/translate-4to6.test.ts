@@ -403,6 +403,15 @@ describe('RFC 7915 §4.3 ICMPv4 errors -> ICMPv6 errors', () => {
     expect(allFailures(r.packets[0])).toEqual([])
   })
 
+  test('RFC 768 / RFC 7915 §4.3: a quoted UDP packet sent without a checksum (0) keeps 0: nothing to adjust', () => {
+    const orig = buildUdp4({ src: A4, dst: B4, ttl: 3, srcPort: 4000, dstPort: 33434, zeroChecksum: true })
+    const { r } = run(buildIcmp4({ src: B4, dst: A4, type: 3, code: 3, payload: orig }))
+    expect(r.action).toBe('translated')
+    const o = bytesOf(r.packets[0])
+    expect(o[48 + 6]).toBe(17)
+    expect(get16(o, 88 + 6)).toBe(0)
+  })
+
   test('RFC 7915 §4.3: a quoted fragment gets a Fragment header', () => {
     const frag = buildIpv4({
       src: A4,
