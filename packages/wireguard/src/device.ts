@@ -5,7 +5,8 @@
  * (A) Config: `addPeer`, `removePeer`, `peers`, `publicKey`, `drops`, `peerForDestination`.
  * (B) Input: `handleDatagram(now, from, buf, len)` for UDP datagrams, `handlePacket(now, peer, …)` for
  *     IP packets to encrypt, `handleTimeout(now)` when `pollTimeout()` is reached (early calls are
- *     no-ops), `initiate(now, peer)` to handshake before there is data.
+ *     no-ops), `initiate(now, peer)` to handshake before there is data, `retryHandshake(now, peer)`
+ *     to re-send an unanswered initiation before its retransmission is due.
  * (C) Output, drained in this order after every input: `pollTransmit()` until null (datagrams to
  *     send), `pollTimeout()` (the next deadline), `pollEvent()` until null.
  *
@@ -21,6 +22,7 @@ import { longestMatch } from './allowed-ips.ts'
 import {
   DEFAULT_SLOT_SIZE,
   DEFAULT_UNDER_LOAD_THRESHOLD,
+  HANDSHAKE_INITIATION_RATE_MS,
   KEEPALIVE_TIMEOUT_MS,
   MAX_STAGED_PACKETS,
   MAX_TIMER_HANDSHAKES,
@@ -275,6 +277,30 @@ export class Device {
     this.sendInitiation(now, peer, false)
   }
 
+  /**
+   * Re-sends an unanswered initiation of ours to `peer` now, instead of at its retransmission
+   * (REKEY_TIMEOUT + jitter after the last one). Returns whether one was sent: false when no
+   * handshake of ours is waiting for an answer (none started, completed, or given up after
+   * REKEY_ATTEMPT_TIME), when there is no endpoint, or within HANDSHAKE_INITIATION_RATE_MS of the
+   * last initiation (the responder would drop it as a flood).
+   *
+   * For a caller that knows the responder is coming back soon (a peer that announced a restart):
+   * the paper fixes how long a responder waits and rate-limits initiations, but an initiator's
+   * retry pace is its own choice (§6.4 only bounds it by REKEY_TIMEOUT when nothing is known). The
+   * retry is a fresh initiation (new ephemeral key and index); it does not count as one of the
+   * MAX_TIMER_HANDSHAKES retransmissions, and the retransmission timer restarts from it.
+   */
+  retryHandshake(now: number, peer: Peer): boolean {
+    if (!peer.timers.pending(T_RETRANSMIT_HANDSHAKE) || peer.endpoint === null) return false
+    if (now - peer.lastSentHandshake < HANDSHAKE_INITIATION_RATE_MS) return false
+    const before = peer.lastSentHandshake
+    peer.lastSentHandshake = Number.NEGATIVE_INFINITY // past the REKEY_TIMEOUT pace of sendInitiation
+    this.sendInitiation(now, peer, true)
+    if (peer.lastSentHandshake === now) return true
+    peer.lastSentHandshake = before // not sent (transmit ring full)
+    return false
+  }
+
   /** Runs every timer whose deadline is at or before `now`. Calling early is a no-op. */
   handleTimeout(now: number): void {
     if (now < this.nextDeadline.at) return
@@ -360,6 +386,7 @@ export class Device {
       this.flushStaged(now, peer)
     }
     peer.setEndpoint(from)
+    peer.stats.lastReceived = now
     peer.timers.onAnyAuthenticatedPacketReceived()
     peer.timers.onAnyAuthenticatedPacketTraversal(now)
     this.keepKeyFreshReceiving(now, peer)
@@ -435,6 +462,7 @@ export class Device {
     const peer = consumeInitiation(this.identity, buf, now, (k) => this.byKey.get(hex(k)) ?? null)
     if (typeof peer === 'string') return peer
     peer.setEndpoint(from)
+    peer.stats.lastReceived = now
     const hs = peer.handshake
     // A fresh responder handshake supersedes an initiation of ours in flight.
     this.indices.delete(hs.localIndex)
@@ -504,6 +532,7 @@ export class Device {
     }
     peer.current = kp
     peer.setEndpoint(from)
+    peer.stats.lastReceived = now
     peer.stats.handshakes++
     peer.stats.lastHandshake = now
     peer.timers.onSessionDerived(now)

@@ -38,6 +38,11 @@ export interface PeerStats {
   handshakes: number
   /** `now` of the last completed handshake, or −Infinity. */
   lastHandshake: number
+  /**
+   * `now` of the last authenticated datagram from the peer (handshake message, keepalive or data),
+   * or −Infinity: how long a peer has been silent, e.g. to release what a vanished peer left behind.
+   */
+  lastReceived: number
 }
 
 export class Peer {
@@ -62,6 +67,7 @@ export class Peer {
     txPackets: 0,
     handshakes: 0,
     lastHandshake: Number.NEGATIVE_INFINITY,
+    lastReceived: Number.NEGATIVE_INFINITY,
   }
 
   constructor(

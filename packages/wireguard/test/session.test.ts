@@ -286,6 +286,73 @@ describe('WireGuard paper §6: timers', () => {
     expect(p.clock.now - start).toBeGreaterThanOrEqual(REKEY_ATTEMPT_TIME_MS)
   })
 
+  test("retryHandshake: an unanswered initiation is re-sent at the caller's pace, and the session forms at once", () => {
+    const p = makePair()
+    p.lose = () => true // the responder is away
+    p.a.dev.handlePacket(p.clock.now, p.a.peer, PING)
+    deliver(p, p.a, p.b)
+    expect(p.a.dev.stats.handshakesInitiated).toBe(1)
+    expect(p.a.dev.retryHandshake(p.clock.now + 5, p.a.peer)).toBe(false) // within HANDSHAKE_INITIATION_RATE
+    p.lose = null // back
+    p.clock.now += 250
+    expect(p.a.dev.retryHandshake(p.clock.now, p.a.peer)).toBe(true)
+    expect(p.a.dev.stats.handshakesInitiated).toBe(2)
+    const t0 = p.clock.now
+    drivePair(p)
+    expect(p.b.received).toEqual([PING]) // the staged packet, long before REKEY_TIMEOUT
+    expect(p.clock.now - t0).toBeLessThan(REKEY_TIMEOUT_MS)
+    expect(drainEvents(p.a.dev)).toContain('handshake-complete')
+    // Nothing in flight any more: nothing to retry.
+    expect(p.a.dev.retryHandshake(p.clock.now + 1_000, p.a.peer)).toBe(false)
+  })
+
+  test('retryHandshake: false without a handshake of ours in flight; retries do not shorten REKEY_ATTEMPT_TIME', () => {
+    const fresh = makePair()
+    expect(fresh.a.dev.retryHandshake(fresh.clock.now, fresh.a.peer)).toBe(false) // none started
+    const p = makePair()
+    p.lose = () => true
+    p.a.dev.handlePacket(p.clock.now, p.a.peer, PING)
+    const start = p.clock.now
+    for (let i = 0; i < 20; i++) {
+      p.clock.now += 100
+      expect(p.a.dev.retryHandshake(p.clock.now, p.a.peer)).toBe(true)
+      deliver(p, p.a, p.b)
+    }
+    drivePair(p, REKEY_ATTEMPT_TIME_MS + 4 * REKEY_TIMEOUT_MS)
+    expect(drainEvents(p.a.dev)).toContain('handshake-failed')
+    // The attempt still lasted REKEY_ATTEMPT_TIME of timer retransmissions after the fast ones.
+    expect(p.clock.now - start).toBeGreaterThanOrEqual(REKEY_ATTEMPT_TIME_MS)
+    expect(p.a.dev.retryHandshake(p.clock.now, p.a.peer)).toBe(false) // given up
+  })
+
+  test('stats.lastReceived: set by authenticated handshakes, data and keepalives only', () => {
+    const p = makePair()
+    expect(p.b.peer.stats.lastReceived).toBe(Number.NEGATIVE_INFINITY)
+    p.a.dev.handlePacket(p.clock.now, p.a.peer, PING)
+    deliver(p, p.a, p.b) // initiation
+    expect(p.b.peer.stats.lastReceived).toBe(p.clock.now)
+    p.clock.now += 10
+    deliver(p, p.b, p.a) // response
+    expect(p.a.peer.stats.lastReceived).toBe(p.clock.now)
+    p.clock.now += 10
+    deliver(p, p.a, p.b) // data
+    expect(p.b.peer.stats.lastReceived).toBe(p.clock.now)
+    const dataAt = p.clock.now
+    p.clock.now += 10
+    p.a.dev.handlePacket(p.clock.now, p.a.peer, PING)
+    const forged = capture(p)
+    forged[forged.length - 1] ^= 1
+    expect(p.b.dev.handleDatagram(p.clock.now, A_ADDR, forged)).toBe('wg-decrypt-failed')
+    expect(p.b.peer.stats.lastReceived).toBe(dataAt)
+    // B's passive keepalive (KEEPALIVE_TIMEOUT after the data) reaches A.
+    const heard = p.a.peer.stats.lastReceived
+    const kas = p.a.dev.stats.keepalivesReceived
+    drivePair(p, KEEPALIVE_TIMEOUT_MS + 1)
+    expect(p.a.dev.stats.keepalivesReceived).toBe(kas + 1)
+    expect(p.a.peer.stats.lastReceived).toBe(dataAt + KEEPALIVE_TIMEOUT_MS)
+    expect(heard).toBeLessThan(dataAt)
+  })
+
   test('§6.5: persistent keepalive sends on schedule even when idle', () => {
     const p = established({ persistentKeepaliveS: 25 })
     const before = p.a.dev.stats.keepalivesSent
