@@ -28,10 +28,27 @@
  * `up()` builds a new one, so a killed demo never blocks the next.
  * @module
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Subprocess } from 'bun'
+import {
+  type ExecResult,
+  exec,
+  isListening,
+  missingTools as kitMissingTools,
+  Lab,
+  masquerade,
+  namespaceExists,
+  type Proc,
+  parseMetrics,
+  run,
+  startDnsmasq,
+  startWireguardGo,
+  tail,
+  waitFor,
+  wgKeyPair,
+} from '@gatehouse/netns-kit'
+
+export { type ExecResult, exec, type Proc, parseMetrics }
 
 const APPS = join(import.meta.dir, '..', '..')
 export const GATEWAY_MAIN = join(APPS, 'gateway', 'src', 'main.ts')
@@ -88,16 +105,6 @@ export interface TopologyOptions {
   logLevel?: 'DEBUG' | 'INFO'
 }
 
-export interface ExecResult {
-  code: number
-  stdout: string
-  stderr: string
-  /** stdout then stderr, without `ip netns exec`'s bind-mount warnings. */
-  out: string
-  ms: number
-  timedOut: boolean
-}
-
 interface ClientConfigOut {
   name: string
   privateKey: string
@@ -107,55 +114,9 @@ interface ClientConfigOut {
   [k: string]: unknown
 }
 
-/** Runs `argv`, resolving with its output; killed after `timeoutMs`. Never throws for a non-zero exit. */
-export async function exec(argv: string[], timeoutMs = 15_000): Promise<ExecResult> {
-  const t0 = performance.now()
-  const p = Bun.spawn(argv, { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' })
-  let timedOut = false
-  const timer = setTimeout(() => {
-    timedOut = true
-    p.kill('SIGKILL')
-  }, timeoutMs)
-  const [stdout, stderr] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()])
-  const code = await p.exited
-  clearTimeout(timer)
-  const ms = performance.now() - t0
-  const clean = stderr
-    .split('\n')
-    .filter((l) => !l.startsWith('Bind /etc/netns/'))
-    .join('\n')
-  return { code, stdout, stderr: clean, out: stdout + clean, ms, timedOut }
-}
-
-function sh(...argv: string[]): string {
-  const r = Bun.spawnSync(argv, { stdout: 'pipe', stderr: 'pipe' })
-  if (r.exitCode !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr.toString().trim()}`)
-  return r.stdout.toString()
-}
-function quiet(...argv: string[]): void {
-  Bun.spawnSync(argv, { stdout: 'ignore', stderr: 'ignore' })
-}
-
 /** The tools of `TOOLS` that are not on PATH. */
 export function missingTools(): string[] {
-  return TOOLS.filter((t) => Bun.which(t) === null)
-}
-
-/** Prometheus text -> `name{labels}` -> value. */
-export function parseMetrics(text: string): Map<string, number> {
-  const m = new Map<string, number>()
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#') || line.trim() === '') continue
-    const i = line.lastIndexOf(' ')
-    m.set(line.slice(0, i), Number(line.slice(i + 1)))
-  }
-  return m
-}
-
-/** A process started in a namespace, with its log file (JSON lines) when it has one. */
-export interface Proc {
-  name: string
-  proc: Subprocess
+  return kitMissingTools(TOOLS)
 }
 
 export class Topology {
@@ -170,7 +131,8 @@ export class Topology {
   readonly resolvConfOriginal: string
   alice: ClientConfigOut | null = null
   bob: ClientConfigOut | null = null
-  private procs: Proc[] = []
+  /** The namespaces, processes and directory, removed by `down()` (also on exit and signals). */
+  readonly lab: Lab
   private gatewayProc: Proc | null = null
   private clientProc: Proc | null = null
   private readonly progress: (line: string) => void
@@ -182,7 +144,8 @@ export class Topology {
     this.ns = { client: `${p}client`, client2: `${p}client2`, gateway: `${p}gateway`, site: `${p}site` }
     this.progress = opts.progress ?? (() => {})
     this.intervalS = opts.flagIntervalSeconds ?? 1
-    this.dir = mkdtempSync(join(tmpdir(), `${p}demo-`))
+    this.lab = new Lab(p)
+    this.dir = this.lab.dir
     this.gatewayConfig = join(this.dir, 'gateway.json')
     this.clientConfig = join(this.dir, 'alice.json')
     this.flagFile = join(this.dir, 'flag')
@@ -192,8 +155,7 @@ export class Topology {
 
   /** Builds everything and starts both apps; on any failure tears down what was built and throws. */
   static async up(opts: TopologyOptions): Promise<Topology> {
-    const t = new Topology(opts)
-    t.down(true) // a stale world of the same prefix (a killed run) goes first
+    const t = new Topology(opts) // a stale world of the same prefix (a killed run) goes as each namespace is made
     try {
       await t.build()
       return t
@@ -249,8 +211,7 @@ export class Topology {
   async stopGateway(): Promise<void> {
     const g = this.gatewayProc
     if (g === null) return
-    g.proc.kill('SIGTERM')
-    await g.proc.exited
+    await this.lab.stop(g, 30_000)
     this.gatewayProc = null
   }
   async startGateway(): Promise<void> {
@@ -269,141 +230,106 @@ export class Topology {
   async stopClient(): Promise<number | null> {
     const c = this.clientProc
     if (c === null) return null
-    c.proc.kill('SIGTERM')
-    const code = await c.proc.exited
+    const code = await this.lab.stop(c, 30_000)
     this.clientProc = null
     return code
   }
 
   /** Waits until `check()` holds, polling; throws naming `what` with both apps' log tails. */
   async until(what: string, check: () => boolean | Promise<boolean>, ms = 15_000): Promise<number> {
-    const t0 = performance.now()
-    while (performance.now() - t0 < ms) {
-      if (await check()) return performance.now() - t0
-      await Bun.sleep(50)
-    }
-    throw new Error(
-      `timed out waiting for ${what}\n--- gateway log (tail)\n${tail(this.gatewayLog())}\n--- client log (tail)\n${tail(this.clientLog())}`,
-    )
+    return waitFor(what, check, {
+      timeoutMs: ms,
+      detail: () =>
+        `--- gateway log (tail)\n${tail(this.gatewayLog())}\n--- client log (tail)\n${tail(this.clientLog())}`,
+    })
   }
 
   /** Starts `argv` in `ns` as a process of this topology (ended by `down()`); output in `<dir>/<name>.out|err`. */
   spawn(name: string, ns: string, argv: string[]): Proc {
-    const proc = Bun.spawn(['ip', 'netns', 'exec', ns, ...argv], {
-      stdin: 'ignore',
-      stdout: Bun.file(join(this.dir, `${name}.out`)),
-      stderr: Bun.file(join(this.dir, `${name}.err`)),
-    })
-    const p = { name, proc }
-    this.procs.push(p)
-    return p
+    return this.lab.spawn(name, ns, argv)
   }
 
   private async build(): Promise<void> {
     const { client, client2, gateway, site } = this.ns
     this.progress(`namespaces ${client}, ${client2}, ${gateway}, ${site}`)
-    for (const ns of [client, client2, gateway, site]) {
-      sh('ip', 'netns', 'add', ns)
-      sh('ip', '-n', ns, 'link', 'set', 'lo', 'up')
-    }
+    for (const name of ['client', 'client2', 'gateway', 'site']) this.lab.ns(name)
     // Links are made inside the namespaces: nothing of the host's is touched.
-    sh('ip', '-n', client, 'link', 'add', 'c0', 'type', 'veth', 'peer', 'name', 'g0', 'netns', gateway)
-    sh('ip', '-n', client2, 'link', 'add', 'b0', 'type', 'veth', 'peer', 'name', 'g2', 'netns', gateway)
-    sh('ip', '-n', gateway, 'link', 'add', 'g1', 'type', 'veth', 'peer', 'name', 's0', 'netns', site)
-    const addrs: [string, string, string][] = [
-      [client, 'c0', `${ADDR.clientLink}/24`],
-      [gateway, 'g0', `${ADDR.gatewayClientLink}/24`],
-      [client2, 'b0', `${ADDR.client2Link}/24`],
-      [gateway, 'g2', `${ADDR.gatewayClient2Link}/24`],
-      [gateway, 'g1', `${ADDR.gatewaySite4}/24`],
-      [gateway, 'g1', `${ADDR.gatewaySite6}/64`],
-      [site, 's0', `${ADDR.dns4}/24`],
-      [site, 's0', `${ADDR.dns6}/64`],
-      [site, 's0', `${ADDR.v4Host}/24`],
-      [site, 's0', `${ADDR.v6Host}/64`],
-      [site, 's0', `${ADDR.dualHost4}/24`],
-      [site, 's0', `${ADDR.dualHost6}/64`],
-    ]
-    for (const [ns, dev, a] of addrs) {
-      // nodad: an IPv6 address is usable at once, not after duplicate address detection.
-      sh('ip', '-n', ns, 'addr', 'add', a, 'dev', dev, ...(a.includes(':') ? ['nodad'] : []))
-    }
-    for (const [ns, dev] of [
-      [client, 'c0'],
-      [gateway, 'g0'],
-      [client2, 'b0'],
-      [gateway, 'g2'],
-      [gateway, 'g1'],
-      [site, 's0'],
-    ])
-      sh('ip', '-n', ns, 'link', 'set', dev, 'up')
-    await this.run(gateway, ['sysctl', '-qw', 'net.ipv4.ip_forward=1'])
-    await this.run(gateway, ['sysctl', '-qw', 'net.ipv6.conf.all.forwarding=1'])
+    this.lab.veth(
+      { ns: client, dev: 'c0', addrs: [`${ADDR.clientLink}/24`] },
+      { ns: gateway, dev: 'g0', addrs: [`${ADDR.gatewayClientLink}/24`] },
+    )
+    this.lab.veth(
+      { ns: client2, dev: 'b0', addrs: [`${ADDR.client2Link}/24`] },
+      { ns: gateway, dev: 'g2', addrs: [`${ADDR.gatewayClient2Link}/24`] },
+    )
+    this.lab.veth(
+      { ns: gateway, dev: 'g1', addrs: [`${ADDR.gatewaySite4}/24`, `${ADDR.gatewaySite6}/64`] },
+      {
+        ns: site,
+        dev: 's0',
+        addrs: [ADDR.dns4, ADDR.v4Host, ADDR.dualHost4]
+          .map((a) => `${a}/24`)
+          .concat([ADDR.dns6, ADDR.v6Host, ADDR.dualHost6].map((a) => `${a}/64`)),
+      },
+    )
+    this.lab.sysctl(gateway, 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1')
     // The site answers every probe (no ICMP rate limit between repeated scenarios).
-    await this.run(site, ['sysctl', '-qw', 'net.ipv4.icmp_ratelimit=0'])
-    await this.run(site, ['sysctl', '-qw', 'net.ipv6.icmp.ratelimit=0'])
+    this.lab.sysctl(site, 'net.ipv4.icmp_ratelimit=0', 'net.ipv6.icmp.ratelimit=0')
 
     // The gateway host masquerades the clients' tunnel IPs towards the site (MISSION.md's picture).
-    const nft = join(this.dir, 'nat.nft')
-    writeFileSync(
-      nft,
-      `table inet gatehouse_demo {
-  chain post {
-    type nat hook postrouting priority 100;
-    ip saddr 100.64.0.0/11 oifname "g1" masquerade
-    ip6 saddr fd00:2021:1111::/107 oifname "g1" masquerade
-  }
-}
-`,
-    )
-    sh('ip', 'netns', 'exec', gateway, 'nft', '-f', nft)
+    masquerade(gateway, {
+      table: 'gatehouse_demo',
+      oif: 'g1',
+      v4: ['100.64.0.0/11'],
+      v6: ['fd00:2021:1111::/107'],
+    })
 
     this.progress('site: dnsmasq (the zone), HTTP servers on the IPv4-only, IPv6-only and dual-stack hosts')
-    this.spawn('dnsmasq-site', site, [
-      'dnsmasq',
-      '-k',
-      '--no-resolv',
-      '--no-hosts',
-      '--bind-interfaces',
-      `--listen-address=${ADDR.dns4}`,
-      `--listen-address=${ADDR.dns6}`,
-      `--pid-file=${join(this.dir, 'dnsmasq-site.pid')}`,
-      '--local=/site.test/',
-      `--host-record=${NAMES.v4},${ADDR.v4Host}`,
-      `--host-record=${NAMES.v6},${ADDR.v6Host}`,
-      `--host-record=${NAMES.dual},${ADDR.dualHost4},${ADDR.dualHost6}`,
-      `--host-record=${NAMES.locked},${ADDR.dualHost4},${ADDR.dualHost6}`,
-      `--srv-host=${NAMES.srv},${NAMES.dual},80,0,10`,
-      `--txt-record=${NAMES.dual},gatehouse demo site`,
-    ])
-    this.spawn('dnsmasq-upstream', gateway, [
-      'dnsmasq',
-      '-k',
-      '--no-resolv',
-      '--no-hosts',
-      '--bind-interfaces',
-      `--listen-address=${ADDR.gatewayClientLink}`,
-      `--pid-file=${join(this.dir, 'dnsmasq-upstream.pid')}`,
-      `--host-record=${ADDR.publicName},${ADDR.publicAddr}`,
-    ])
-    this.spawn('site-http', site, [
-      process.execPath,
-      SITE_HTTP,
-      `${NAMES.v4}=${ADDR.v4Host}`,
-      `${NAMES.v6}=${ADDR.v6Host}`,
-      `${NAMES.dual}=${ADDR.dualHost4}`,
-      `${NAMES.dual}=${ADDR.dualHost6}`,
-    ])
+    await startDnsmasq(this.lab, {
+      name: 'dnsmasq-site',
+      ns: site,
+      listen: [ADDR.dns4, ADDR.dns6],
+      local: ['site.test'],
+      hosts: {
+        [NAMES.v4]: [ADDR.v4Host],
+        [NAMES.v6]: [ADDR.v6Host],
+        [NAMES.dual]: [ADDR.dualHost4, ADDR.dualHost6],
+        [NAMES.locked]: [ADDR.dualHost4, ADDR.dualHost6],
+      },
+      extra: [
+        `--srv-host=${NAMES.srv},${NAMES.dual},80,0,10`,
+        `--txt-record=${NAMES.dual},gatehouse demo site`,
+      ],
+    })
+    await startDnsmasq(this.lab, {
+      name: 'dnsmasq-upstream',
+      ns: gateway,
+      listen: [ADDR.gatewayClientLink],
+      hosts: { [ADDR.publicName]: [ADDR.publicAddr] },
+    })
+    await this.lab.start(
+      'site-http',
+      site,
+      [
+        process.execPath,
+        SITE_HTTP,
+        `${NAMES.v4}=${ADDR.v4Host}`,
+        `${NAMES.v6}=${ADDR.v6Host}`,
+        `${NAMES.dual}=${ADDR.dualHost4}`,
+        `${NAMES.dual}=${ADDR.dualHost6}`,
+      ],
+      () => isListening(site, 80, 'tcp', ADDR.v4Host) && isListening(site, 80, 'tcp', ADDR.v6Host),
+    )
     this.setFlag(false)
-    this.spawn('flag-backend', gateway, [
-      process.execPath,
-      FLAG_BACKEND,
-      String(ADDR.flagPort),
-      this.flagFile,
-    ])
+    await this.lab.start(
+      'flag-backend',
+      gateway,
+      [process.execPath, FLAG_BACKEND, String(ADDR.flagPort), this.flagFile],
+      () => isListening(gateway, ADDR.flagPort, 'tcp', '127.0.0.1'),
+    )
 
     this.progress('gateway: init, resources, add-client alice and bob (its own commands)')
-    sh(process.execPath, GATEWAY_MAIN, 'init', '--config', this.gatewayConfig, '--listen', '0.0.0.0:51820')
+    run([process.execPath, GATEWAY_MAIN, 'init', '--config', this.gatewayConfig, '--listen', '0.0.0.0:51820'])
     const gw = JSON.parse(readFileSync(this.gatewayConfig, 'utf8'))
     gw.tun.name = 'gh-gateway'
     gw.upstreamDns = [ADDR.dns4]
@@ -427,7 +353,7 @@ export class Topology {
     writeFileSync(this.gatewayConfig, JSON.stringify(gw, null, 2))
     const addClient = (name: string, resources: string) =>
       JSON.parse(
-        sh(
+        run([
           process.execPath,
           GATEWAY_MAIN,
           'add-client',
@@ -436,7 +362,7 @@ export class Topology {
           resources,
           '--config',
           this.gatewayConfig,
-        ),
+        ]),
       ) as ClientConfigOut
     const alice = addClient('alice', 'v4,v6,dual,locked')
     this.alice = alice
@@ -493,46 +419,29 @@ export class Topology {
     const bob = this.bob!
     const gwPub = bob.gateway.publicKey
     const endpoint = `${ADDR.gatewayClient2Link}:${ADDR.gatewayPort}`
-    const stranger = sh('wg', 'genkey').trim()
-    const peers: [string, string, string, string][] = [
-      // interface, private key, allowed IPs, local addresses
-      ['wgbob', bob.privateKey, '100.64.0.1/32,100.96.0.0/11,10.90.0.0/24', `${bob.ipv4}/32`],
-      ['wgx', stranger, '100.127.255.0/24', '100.127.255.2/32'],
+    const stranger = wgKeyPair().privateKey
+    const peers: [string, string, string[], string][] = [
+      // interface, private key, allowed IPs, local address
+      ['wgbob', bob.privateKey, ['100.64.0.1/32', '100.96.0.0/11', '10.90.0.0/24'], `${bob.ipv4}/32`],
+      ['wgx', stranger, ['100.127.255.0/24'], '100.127.255.2/32'],
     ]
-    for (const [ifname, key, allowed, local] of peers) {
-      this.spawn(`wireguard-go-${ifname}`, ns, ['wireguard-go', '-f', ifname])
-      await this.until(`wireguard-go ${ifname}`, async () => {
-        const r = await exec(['ip', '-n', ns, 'link', 'show', ifname])
-        return r.code === 0
-      })
-      const keyFile = join(this.dir, `${ifname}.key`)
-      writeFileSync(keyFile, key, { mode: 0o600 })
-      sh(
-        'ip',
-        'netns',
-        'exec',
+    for (const [ifname, privateKey, allowedIps, local] of peers)
+      await startWireguardGo(this.lab, {
         ns,
-        'wg',
-        'set',
         ifname,
-        'private-key',
-        keyFile,
-        'peer',
-        gwPub,
-        'endpoint',
-        endpoint,
-        'allowed-ips',
-        allowed,
-      )
-      sh('ip', '-n', ns, 'addr', 'add', local, 'dev', ifname)
-      sh('ip', '-n', ns, 'link', 'set', ifname, 'up')
-    }
+        privateKey,
+        peers: [{ publicKey: gwPub, endpoint, allowedIps }],
+        addrs: [local],
+      })
     // Bob also holds alice's tunnel address: what a spoofer would send from.
-    sh('ip', '-n', ns, 'addr', 'add', `${this.alice!.ipv4}/32`, 'dev', 'wgbob')
-    sh('ip', '-n', ns, 'route', 'add', '100.96.0.0/11', 'dev', 'wgbob')
-    sh('ip', '-n', ns, 'route', 'add', '10.90.0.0/24', 'dev', 'wgbob')
-    sh('ip', '-n', ns, 'route', 'add', '100.64.0.1/32', 'dev', 'wgbob')
-    sh('ip', '-n', ns, 'route', 'add', '100.127.255.0/24', 'dev', 'wgx')
+    run(['ip', '-n', ns, 'addr', 'add', `${this.alice!.ipv4}/32`, 'dev', 'wgbob'])
+    for (const [dst, dev] of [
+      ['100.96.0.0/11', 'wgbob'],
+      ['10.90.0.0/24', 'wgbob'],
+      ['100.64.0.1/32', 'wgbob'],
+      ['100.127.255.0/24', 'wgx'],
+    ])
+      run(['ip', '-n', ns, 'route', 'add', dst, 'dev', dev])
   }
 
   /**
@@ -541,40 +450,14 @@ export class Topology {
    * from signal and exit handlers. `keepDir` keeps the logs.
    */
   down(keepDir = false): void {
-    for (const p of this.procs)
-      if (p.proc.exitCode === null && p.proc.signalCode === null) p.proc.kill('SIGTERM')
-    const deadline = Date.now() + 1500
-    while (
-      this.procs.some((p) => p.proc.exitCode === null && p.proc.signalCode === null) &&
-      Date.now() < deadline
-    )
-      Bun.sleepSync(20)
-    for (const p of this.procs)
-      if (p.proc.exitCode === null && p.proc.signalCode === null) p.proc.kill('SIGKILL')
-    this.procs = []
+    this.lab.down(keepDir)
     this.gatewayProc = null
     this.clientProc = null
-    for (const ns of Object.values(this.ns)) {
-      // Anything still running in a namespace of ours (a stale run's processes) ends by its id.
-      const pids = Bun.spawnSync(['ip', 'netns', 'pids', ns], { stdout: 'pipe', stderr: 'ignore' })
-      for (const pid of pids.stdout.toString().split(/\s+/).filter(Boolean)) {
-        try {
-          process.kill(Number(pid), 'SIGKILL')
-        } catch {
-          // gone already
-        }
-      }
-      quiet('ip', 'netns', 'del', ns)
-      if (existsSync(`/etc/netns/${ns}`)) rmSync(`/etc/netns/${ns}`, { recursive: true, force: true })
-    }
-    if (!keepDir) rmSync(this.dir, { recursive: true, force: true })
   }
 
   /** True when nothing of this topology is left: no namespace, no /etc/netns entry. */
   isGone(): boolean {
-    const list = Bun.spawnSync(['ip', 'netns', 'list'], { stdout: 'pipe' }).stdout.toString()
-    const names = new Set(list.split('\n').map((l) => l.split(' ')[0]))
-    return Object.values(this.ns).every((ns) => !names.has(ns) && !existsSync(`/etc/netns/${ns}`))
+    return Object.values(this.ns).every((ns) => !namespaceExists(ns) && !existsSync(`/etc/netns/${ns}`))
   }
 }
 
@@ -589,7 +472,4 @@ function countLines(text: string, needle: string): number {
   let n = 0
   for (let i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) n++
   return n
-}
-function tail(text: string, lines = 25): string {
-  return text.split('\n').slice(-lines).join('\n')
 }
