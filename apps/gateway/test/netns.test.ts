@@ -1,75 +1,56 @@
 /**
  * Root-only smoke test: the gateway app as a process with a real TUN device in namespace
- * `gh-gw-g<pid>`, a `site` namespace behind it (nftables masquerade on the gateway's site-side
- * veth), and wireguard-go + `wg` as the client in `gh-gw-c<pid>`. A CIDR resource is pinged
+ * `gh-gw-<pid>-g`, a `site` namespace behind it (nftables masquerade on the gateway's site-side
+ * veth), and wireguard-go + `wg` as the client in `gh-gw-<pid>-c`. A CIDR resource is pinged
  * through the tunnel; then a control message (AssignedIps) is injected on the client's tunnel
  * interface through an AF_PACKET socket, the gateway resolves the name at the site's dnsmasq and
  * answers DomainStatus, and the proxy IP is pinged through the NAT.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { buildControlPacket, decodeControlPacket, MessageType } from '@gatehouse/control'
-import type { Subprocess } from 'bun'
+import {
+  isListening,
+  Lab,
+  masquerade,
+  nonZeroSamples,
+  type Proc,
+  run,
+  skipReason,
+  startDnsmasq,
+  startWireguardGo,
+  tryRun,
+  waitFor,
+  wgKeyPair,
+} from '@gatehouse/netns-kit'
 
-const ROOT = process.getuid?.() === 0
-const TOOLS = ['wireguard-go', 'wg', 'nft', 'dnsmasq', 'ping', 'python3'].filter((t) => Bun.which(t) === null)
-if (!ROOT) console.warn('skipping gateway netns smoke test: needs root (namespaces, TUN, nftables)')
-else if (TOOLS.length > 0) console.warn(`skipping gateway netns smoke test: missing ${TOOLS.join(', ')}`)
-const RUN = ROOT && TOOLS.length === 0
+const SKIP = skipReason(['wireguard-go', 'wg', 'nft', 'dnsmasq', 'ping', 'python3', 'curl'])
+if (SKIP) console.warn(`skipping gateway netns smoke test: ${SKIP}`)
+const RUN = SKIP === null
 
 const id = process.pid % 100000
-const NS_C = `gh-gw-c${id}`
-const NS_G = `gh-gw-g${id}`
-const NS_S = `gh-gw-s${id}`
+const PREFIX = `gh-gw-${id}-`
+const NS_C = `${PREFIX}c`
+const NS_G = `${PREFIX}g`
+const NS_S = `${PREFIX}s`
 const WG_IF = `ghgwc${id}`
 const GW_TUN = `ghgwt${id}`
 const MAIN = join(import.meta.dir, '..', 'src', 'main.ts')
 const SITE = '10.77.0.2'
 
-function sh(...argv: string[]): string {
-  const r = Bun.spawnSync(argv, { stdout: 'pipe', stderr: 'pipe' })
-  if (r.exitCode !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr.toString()}`)
-  return r.stdout.toString()
-}
-function shQuiet(...argv: string[]): void {
-  Bun.spawnSync(argv, { stdout: 'ignore', stderr: 'ignore' })
-}
-const inNs = (ns: string, ...argv: string[]) => sh('ip', 'netns', 'exec', ns, ...argv)
+const inNs = (ns: string, ...argv: string[]) => run(['ip', 'netns', 'exec', ns, ...argv])
 
-let dir = ''
-let gateway: Subprocess<'ignore', 'ignore', 'pipe'> | null = null
-let wgGo: Subprocess | null = null
-let dnsmasq: Subprocess | null = null
-let flagServer: Subprocess | null = null
-let gatewayLog = ''
+let lab: Lab | null = null
+let gateway: Proc | null = null
+const gatewayLog = () => gateway?.stderr() ?? ''
 
 function metricsNonZero(): string {
-  const r = Bun.spawnSync(['ip', 'netns', 'exec', NS_G, 'curl', '-s', '127.0.0.1:19109/metrics'], {
-    stdout: 'pipe',
-  })
-  return r.stdout
-    .toString()
-    .split('\n')
-    .filter((l) => !l.startsWith('#') && !l.endsWith(' 0'))
-    .join('\n')
+  return nonZeroSamples(tryRun(['ip', 'netns', 'exec', NS_G, 'curl', '-s', '127.0.0.1:19109/metrics']).stdout)
 }
 
-async function waitFor(what: string, check: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms
-  while (Date.now() < end) {
-    if (check()) return
-    await Bun.sleep(50)
-  }
-  throw new Error(`timed out waiting for ${what}\ngateway log:\n${gatewayLog}`)
-}
-
-function teardown(): void {
-  for (const p of [gateway, wgGo, dnsmasq, flagServer]) p?.kill('SIGTERM')
-  for (const ns of [NS_C, NS_G, NS_S]) shQuiet('ip', 'netns', 'del', ns)
-  if (dir) rmSync(dir, { recursive: true, force: true })
-}
+const waitLog = (what: string, needle: string) =>
+  waitFor(what, () => gatewayLog().includes(needle), { detail: () => `gateway log:\n${gatewayLog()}` })
 
 /**
  * Sends a control packet from the client and returns the gateway's control answer. An AF_PACKET
@@ -96,7 +77,8 @@ sys.exit(3)
     ['ip', 'netns', 'exec', NS_C, 'python3', '-c', py, WG_IF, Buffer.from(packet).toString('hex')],
     { stdout: 'pipe', stderr: 'pipe' },
   )
-  if (r.exitCode !== 0) throw new Error(`no control answer (exit ${r.exitCode}): ${r.stderr}\n${gatewayLog}`)
+  if (r.exitCode !== 0)
+    throw new Error(`no control answer (exit ${r.exitCode}): ${r.stderr}\n${gatewayLog()}`)
   return new Uint8Array(Buffer.from(r.stdout.toString().trim(), 'hex'))
 }
 
@@ -120,56 +102,28 @@ except OSError as e:
 
 describe.skipIf(!RUN)('gateway app in network namespaces (issue 9, root)', () => {
   beforeAll(async () => {
-    teardown()
-    dir = mkdtempSync(join(tmpdir(), 'gh-gw-'))
-    for (const ns of [NS_C, NS_G, NS_S]) {
-      sh('ip', 'netns', 'add', ns)
-      sh('ip', '-n', ns, 'link', 'set', 'lo', 'up')
-    }
+    lab = new Lab(PREFIX)
+    for (const name of ['c', 'g', 's']) lab.ns(name)
     // Links are created inside the namespaces: the host's interfaces are never touched.
-    sh('ip', '-n', NS_C, 'link', 'add', 'c0', 'type', 'veth', 'peer', 'name', 'g0', 'netns', NS_G)
-    sh('ip', '-n', NS_G, 'link', 'add', 'g1', 'type', 'veth', 'peer', 'name', 's0', 'netns', NS_S)
-    for (const [ns, dev, addr] of [
-      [NS_C, 'c0', '192.168.77.1/24'],
-      [NS_G, 'g0', '192.168.77.2/24'],
-      [NS_G, 'g1', '10.77.0.1/24'],
-      [NS_S, 's0', `${SITE}/24`],
-    ]) {
-      sh('ip', '-n', ns, 'addr', 'add', addr, 'dev', dev)
-      sh('ip', '-n', ns, 'link', 'set', dev, 'up')
-    }
-    inNs(NS_G, 'sysctl', '-qw', 'net.ipv4.ip_forward=1')
+    lab.veth(
+      { ns: NS_C, dev: 'c0', addrs: ['192.168.77.1/24'] },
+      { ns: NS_G, dev: 'g0', addrs: ['192.168.77.2/24'] },
+    )
+    lab.veth({ ns: NS_G, dev: 'g1', addrs: ['10.77.0.1/24'] }, { ns: NS_S, dev: 's0', addrs: [`${SITE}/24`] })
+    lab.sysctl(NS_G, 'net.ipv4.ip_forward=1')
     // The host masquerades the clients' tunnel IPs towards the site (MISSION.md picture).
-    const rules = join(dir, 'nat.nft')
-    writeFileSync(
-      rules,
-      'table ip gh_gw {\n chain post {\n  type nat hook postrouting priority 100;\n  ip saddr 100.64.0.0/11 oifname "g1" masquerade\n }\n}\n',
-    )
-    inNs(NS_G, 'nft', '-f', rules)
+    masquerade(NS_G, { table: 'gh_gw', oif: 'g1', v4: ['100.64.0.0/11'] })
 
-    dnsmasq = Bun.spawn(
-      [
-        'ip',
-        'netns',
-        'exec',
-        NS_S,
-        'dnsmasq',
-        '--no-daemon',
-        '--no-resolv',
-        '--no-hosts',
-        '--bind-interfaces',
-        `--listen-address=${SITE}`,
-        `--address=/app.example.test/${SITE}`,
-        `--address=/db.corp.test/${SITE}`,
-        `--pid-file=${join(dir, 'dnsmasq.pid')}`,
-      ],
-      { stdout: 'ignore', stderr: 'ignore' },
-    )
+    await startDnsmasq(lab, {
+      ns: NS_S,
+      listen: [SITE],
+      wildcards: { 'app.example.test': SITE, 'db.corp.test': SITE },
+    })
 
     // A PostHog-compatible flag backend on the gateway's loopback: answers what the file says.
-    const flagFile = join(dir, 'flag')
+    const flagFile = join(lab.dir, 'flag')
     writeFileSync(flagFile, 'false')
-    const server = join(dir, 'flags.ts')
+    const server = join(lab.dir, 'flags.ts')
     writeFileSync(
       server,
       `Bun.serve({ hostname: '127.0.0.1', port: 18080, async fetch(req) {
@@ -177,22 +131,15 @@ describe.skipIf(!RUN)('gateway app in network namespaces (issue 9, root)', () =>
         return Response.json({ featureFlags: { 'icmp-unreachable-instead-of-nat64': on } })
       } })\n`,
     )
-    flagServer = Bun.spawn(['ip', 'netns', 'exec', NS_G, process.execPath, server], {
-      stdout: 'ignore',
-      stderr: 'ignore',
-    })
+    await lab.start('flags', NS_G, [process.execPath, server], () =>
+      isListening(NS_G, 18080, 'tcp', '127.0.0.1'),
+    )
 
-    const gwKey = sh('wg', 'genkey').trim()
-    const gwPub = Bun.spawnSync(['wg', 'pubkey'], { stdin: new TextEncoder().encode(gwKey) })
-      .stdout.toString()
-      .trim()
-    const cKey = sh('wg', 'genkey').trim()
-    const cPub = Bun.spawnSync(['wg', 'pubkey'], { stdin: new TextEncoder().encode(cKey) })
-      .stdout.toString()
-      .trim()
+    const gw = wgKeyPair()
+    const c = wgKeyPair()
     const cfg = {
       listen: '0.0.0.0:51820',
-      privateKey: gwKey,
+      privateKey: gw.privateKey,
       tun: { name: GW_TUN },
       upstreamDns: [SITE],
       log: { console: 'json', level: 'DEBUG' },
@@ -212,65 +159,46 @@ describe.skipIf(!RUN)('gateway app in network namespaces (issue 9, root)', () =>
       clients: [
         {
           name: 'alice',
-          publicKey: cPub,
+          publicKey: c.publicKey,
           ipv4: '100.64.0.2',
           ipv6: 'fd00:2021:1111::2',
           resources: ['site', 'web', 'db'],
         },
       ],
     }
-    const cfgFile = join(dir, 'gateway.json')
+    const cfgFile = join(lab.dir, 'gateway.json')
     writeFileSync(cfgFile, JSON.stringify(cfg))
-    gateway = Bun.spawn(['ip', 'netns', 'exec', NS_G, process.execPath, MAIN, 'run', '--config', cfgFile], {
-      stdin: 'ignore',
-      stdout: 'ignore',
-      stderr: 'pipe',
-    })
-    void (async () => {
-      const dec = new TextDecoder()
-      for await (const chunk of gateway!.stderr) gatewayLog += dec.decode(chunk)
-    })()
-    await waitFor('gateway running', () => gatewayLog.includes('gateway running'))
-
-    wgGo = Bun.spawn(['ip', 'netns', 'exec', NS_C, 'wireguard-go', '-f', WG_IF], {
-      stdout: 'ignore',
-      stderr: 'ignore',
-    })
-    await waitFor('wireguard-go interface', () => {
-      const r = Bun.spawnSync(['ip', '-n', NS_C, 'link', 'show', WG_IF], {
-        stdout: 'ignore',
-        stderr: 'ignore',
-      })
-      return r.exitCode === 0
-    })
-    const keyFile = join(dir, 'client.key')
-    writeFileSync(keyFile, cKey, { mode: 0o600 })
-    inNs(
-      NS_C,
-      'wg',
-      'set',
-      WG_IF,
-      'private-key',
-      keyFile,
-      'peer',
-      gwPub,
-      'endpoint',
-      '192.168.77.2:51820',
-      'allowed-ips',
-      '10.77.0.0/24,100.96.0.0/11,100.64.0.1/32,::/128,fd00:2021:1111::1/128,fd00:2021:1111:8000::/107',
+    gateway = await lab.start('gateway', NS_G, [process.execPath, MAIN, 'run', '--config', cfgFile], (p) =>
+      p.stderr().includes('gateway running'),
     )
-    sh('ip', '-n', NS_C, 'addr', 'add', '100.64.0.2/32', 'dev', WG_IF)
-    sh('ip', '-n', NS_C, 'addr', 'add', 'fd00:2021:1111::2/128', 'dev', WG_IF, 'nodad')
-    sh('ip', '-n', NS_C, 'link', 'set', WG_IF, 'up')
-    sh('ip', '-n', NS_C, 'route', 'add', '10.77.0.0/24', 'dev', WG_IF)
-    sh('ip', '-n', NS_C, 'route', 'add', '100.96.0.0/11', 'dev', WG_IF)
-    sh('ip', '-n', NS_C, 'route', 'add', 'fd00:2021:1111:8000::/107', 'dev', WG_IF)
-    await waitFor('the flag backend answered', () => gatewayLog.includes('feature flag backend answered'))
+
+    await startWireguardGo(lab, {
+      ns: NS_C,
+      ifname: WG_IF,
+      privateKey: c.privateKey,
+      peers: [
+        {
+          publicKey: gw.publicKey,
+          endpoint: '192.168.77.2:51820',
+          allowedIps: [
+            '10.77.0.0/24',
+            '100.96.0.0/11',
+            '100.64.0.1/32',
+            '::/128',
+            'fd00:2021:1111::1/128',
+            'fd00:2021:1111:8000::/107',
+          ],
+        },
+      ],
+      addrs: ['100.64.0.2/32', 'fd00:2021:1111::2/128'],
+      routes: ['10.77.0.0/24', '100.96.0.0/11', 'fd00:2021:1111:8000::/107'],
+    })
+    await waitLog('the flag backend answered', 'feature flag backend answered')
   }, 60_000)
 
   afterAll(() => {
-    if (process.env.GH_GW_DEBUG) console.log(gatewayLog)
-    teardown()
+    if (process.env.GH_GW_DEBUG) console.log(gatewayLog())
+    lab?.down()
   })
 
   test('ping a CIDR resource through wireguard-go -> gateway -> masquerade -> site', () => {
@@ -385,11 +313,11 @@ except socket.timeout:
         Bun.spawnSync(['ip', 'netns', 'exec', NS_C, 'wg', 'show'], { stdout: 'pipe' }).stdout.toString(),
       ].join('\n')
       throw new Error(
-        `ping6 failed: ${ping6.stdout}${ping6.stderr}\n${dbg}\n${metricsNonZero()}\n${gatewayLog.slice(-3000)}`,
+        `ping6 failed: ${ping6.stdout}${ping6.stderr}\n${dbg}\n${metricsNonZero()}\n${gatewayLog().slice(-3000)}`,
       )
     }
-    writeFileSync(join(dir, 'flag'), 'true')
-    await waitFor('flag change', () => gatewayLog.includes('feature flag now in effect'))
+    writeFileSync(join(lab!.dir, 'flag'), 'true')
+    await waitLog('flag change', 'feature flag now in effect')
     const r = Bun.spawnSync(
       ['ip', 'netns', 'exec', NS_C, 'ping', '-6', '-c', '1', '-W', '3', 'fd00:2021:1111:8000::2'],
       {
@@ -406,15 +334,13 @@ except socket.timeout:
   }, 30_000)
 
   test('SIGTERM: the gateway says goodbye, stops and removes its TUN device', async () => {
-    gateway!.kill('SIGTERM')
-    await gateway!.exited
-    expect(gatewayLog).toContain('said goodbye to clients')
-    expect(gatewayLog).toContain('"clients":1')
+    await lab!.stop(gateway!)
+    expect(gatewayLog()).toContain('said goodbye to clients')
+    expect(gatewayLog()).toContain('"clients":1')
     const r = Bun.spawnSync(['ip', '-n', NS_G, 'link', 'show', GW_TUN], {
       stdout: 'ignore',
       stderr: 'ignore',
     })
     expect(r.exitCode).not.toBe(0)
-    gateway = null
   }, 30_000)
 })
