@@ -44,6 +44,7 @@ export type {
 export { DOH_CANARY, RESOURCE_TTL_S, STUB_DROPS, StubResolver } from './stub.ts'
 export type { DnsMessage, DnsRecord, EncodableRecord, MessageSpec, WireDrop } from './wire.ts'
 export {
+  ANSWER_BUF_LEN,
   decodeMessage,
   encodeMessage,
   FLAG_QR,
@@ -61,4 +62,5 @@ export {
   TYPE,
   truncateForUdp,
   WIRE_DROPS,
+  writeEmptyAnswer,
 } from './wire.ts'
