@@ -2,7 +2,7 @@
  * The client's constants: where each number comes from. Specification values (MISSION.md,
  * Firezone's client) apart from implementation choices, as wireguard-go splits them.
  */
-import { KEEPALIVE_TIMEOUT_MS } from '@gatehouse/wireguard'
+import { KEEPALIVE_TIMEOUT_MS, REKEY_TIMEOUT_MS } from '@gatehouse/wireguard'
 
 // ---- Facts carried over from the reference (MISSION.md "Client, DNS") ----------------------------
 
@@ -42,3 +42,21 @@ export const RESYNC_AFTER_QUIET_MS = KEEPALIVE_TIMEOUT_MS
 export const MAX_STAGED_RESYNC = 100
 /** Answers for applications waiting on one name's status, at most; more get SERVFAIL at once. */
 export const MAX_WAITERS_PER_NAME = 64
+/**
+ * After a Goodbye, an unanswered handshake initiation is re-sent this long after it went out, then
+ * after twice as long each time, until the step reaches REKEY_TIMEOUT (250, 500, 1000, 2000 and
+ * 4000 ms: five extra initiations at most, ~7.75 s), when WireGuard's own retransmission takes over.
+ *
+ * Why: a packet that leaves between the old gateway's Goodbye and the new one's start (say the
+ * last ACK of a closed connection) starts a handshake towards nobody. WireGuard would retry it
+ * only after REKEY_TIMEOUT (5 s, paper §6.4) and holds every packet behind it: a 5 s blackout
+ * although the new gateway is up in about a second. The Goodbye tells us the gateway is restarting,
+ * not gone, so the first handshake after it retries on this short backoff instead. The paper fixes
+ * the responder's side (REKEY_TIMEOUT is a floor only for a peer that knows nothing better); the
+ * responder accepts a new initiation from one peer every 20 ms and, under load, 20/s per source,
+ * so 4/s at most stays far inside both, and the backoff bounds what a gateway that stays away costs.
+ * The new gateway then answers within this step of its start: ~0.25-2 s for a restart of 1-4 s.
+ */
+export const GOODBYE_RETRY_FIRST_MS = 250
+/** Where the Goodbye backoff hands over to WireGuard's own retransmission pace. */
+export const GOODBYE_RETRY_MAX_MS = REKEY_TIMEOUT_MS

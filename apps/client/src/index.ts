@@ -31,7 +31,6 @@ export {
   type ClientStateOptions,
   type DnsAsker,
   type DnsReply,
-  errorAnswer,
   type NameState,
   type NameStatus,
   statusRcode,

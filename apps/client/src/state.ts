@@ -37,10 +37,15 @@
  *
  * Gateway restarts: a Goodbye drops the session at once (the next packet re-handshakes) and marks
  * every mapping for re-sending; the re-sent AssignedIps are staged ahead of the packet that starts
- * the handshake, so the gateway has its NAT before the first data packet arrives. A gateway that
- * vanished without a Goodbye is noticed by WireGuard's timers (a new handshake after
- * KEEPALIVE + REKEY_TIMEOUT without an answer); a handshake that completes after
- * RESYNC_AFTER_QUIET_MS of silence re-sends every mapping too.
+ * the handshake, so the gateway has its NAT before the first data packet arrives. That first
+ * handshake may go out before the new gateway listens: until it completes, it is re-sent on a
+ * short backoff (GOODBYE_RETRY_FIRST_MS doubling up to REKEY_TIMEOUT, constants.ts says why)
+ * instead of only after WireGuard's REKEY_TIMEOUT, so the restart costs about a second, not 5 s.
+ * A gateway that vanished without a Goodbye is noticed by WireGuard's timers (a new handshake
+ * after KEEPALIVE + REKEY_TIMEOUT without an answer); a handshake that completes after
+ * RESYNC_AFTER_QUIET_MS of silence re-sends every mapping too. When a packet has to start a
+ * handshake after such a silence (an idle client whose session expired, whose state the gateway
+ * may have released as idle), the re-sent mappings are staged ahead of it, as after a Goodbye.
  * @module
  */
 import {
@@ -51,6 +56,7 @@ import {
   MessageType,
 } from '@gatehouse/control'
 import {
+  ANSWER_BUF_LEN,
   type DnsResource,
   type Forward,
   MessageView,
@@ -61,6 +67,7 @@ import {
   scanMessage,
   type Transport,
   TYPE,
+  writeEmptyAnswer,
 } from '@gatehouse/dns-resolver'
 import {
   buildUdp4,
@@ -85,6 +92,8 @@ import {
 } from '@gatehouse/wireguard'
 import {
   DNS_PORT,
+  GOODBYE_RETRY_FIRST_MS,
+  GOODBYE_RETRY_MAX_MS,
   MAX_STAGED_RESYNC,
   MAX_WAITERS_PER_NAME,
   REFRESH_AFTER_MS,
@@ -236,6 +245,8 @@ export class ClientState<H = unknown> {
     goodbyes: 0,
     /** WireGuard handshakes completed with the gateway. */
     handshakes: 0,
+    /** Handshake initiations re-sent early after a Goodbye (GOODBYE_RETRY_FIRST_MS backoff). */
+    goodbyeRetries: 0,
   }
   /** Where the packet of the last `'forward'` from `handleDatagram` lies in the caller's buffer. */
   readonly rx = { off: 0, len: 0 }
@@ -277,6 +288,13 @@ export class ClientState<H = unknown> {
   private resyncStaged = false
   /** How many mappings were staged ahead of that handshake (reported with it). */
   private resyncStagedCount = 0
+  /** A Goodbye came and no handshake has completed since: an unanswered initiation is retried early. */
+  private goodbyeRetry = false
+  /** The current step of that backoff, and when the next retry is due (Infinity: none in flight yet). */
+  private goodbyeRetryStep = GOODBYE_RETRY_FIRST_MS
+  private goodbyeRetryAt = Number.POSITIVE_INFINITY
+  /** Scratch for the empty answers (NXDOMAIN, SERVFAIL, ...) made from held answers. */
+  private readonly emptyOut = new Uint8Array(ANSWER_BUF_LEN)
 
   constructor(opts: ClientStateOptions) {
     this.drops = Object.fromEntries(CLIENT_DROPS.map((r) => [r, 0])) as Record<ClientDrop, number>
@@ -416,6 +434,7 @@ export class ClientState<H = unknown> {
     this.clock = now
     this.tcp.handleTimeout(now)
     this.device.handleTimeout(now)
+    if (now >= this.goodbyeRetryAt) this.retryAfterGoodbye(now)
     this.afterDevice(now, this.lastRx)
     this.stub.handleTimeout(now)
     this.drainStub(now)
@@ -470,6 +489,7 @@ export class ClientState<H = unknown> {
     }
     const t = this.tcp.pollTimeout()
     if (t !== null && t < m) m = t
+    if (this.goodbyeRetryAt < m) m = this.goodbyeRetryAt
     return m === Number.POSITIVE_INFINITY ? null : m
   }
 
@@ -481,7 +501,15 @@ export class ClientState<H = unknown> {
   // ---- TUN side -----------------------------------------------------------------------------------
 
   private toGateway(now: number, buf: Uint8Array, off: number, len: number): TunVerdict {
-    if (this.resyncNeeded && this.peer.sendingKeypair(now) === null) this.stageResync(now)
+    // This packet starts a handshake (no usable session): after a Goodbye, or after a silence in
+    // which the gateway may have released our state, the mappings go ahead of it.
+    if (
+      !this.resyncStaged &&
+      (this.resyncNeeded || this.quiet(now)) &&
+      this.byKey.size > 0 &&
+      this.peer.sendingKeypair(now) === null
+    )
+      this.stageResync(now)
     const v = this.device.handlePacket(now, this.peer, buf, off, len)
     this.lastTx = now
     if (v === 'queued' || v === 'staged') this.stats.tunToGateway++
@@ -633,7 +661,7 @@ export class ClientState<H = unknown> {
     }
     if (s.waiters.length >= MAX_WAITERS_PER_NAME) {
       this.drops['client-too-many-waiters']++
-      this.deliver(held.asker, held.transport, errorAnswer(held.answer, this.qview, RCODE.SERVFAIL))
+      this.deliver(held.asker, held.transport, this.emptyAnswer(held.answer, RCODE.SERVFAIL))
       return
     }
     // Failed before (or announced without waiters): ask the gateway again, and wait.
@@ -656,12 +684,19 @@ export class ClientState<H = unknown> {
     const ws = s.waiters.splice(0)
     for (const w of ws) {
       const h = w as Held<H>
-      this.deliver(
-        h.asker,
-        h.transport,
-        rcode === 'active' ? h.answer : errorAnswer(h.answer, this.qview, rcode),
-      )
+      this.deliver(h.asker, h.transport, rcode === 'active' ? h.answer : this.emptyAnswer(h.answer, rcode))
     }
+  }
+
+  /**
+   * `answer` (a held proxy-IP answer) as `rcode` with no records: its header and question, and an
+   * OPT when the query had one (RFC 6891 §7), written by dns-resolver's `writeEmptyAnswer` as the
+   * stub writes its own. An answer that does not scan is passed through (the stub wrote it).
+   */
+  private emptyAnswer(answer: Uint8Array, rcode: number): Uint8Array {
+    const v = this.qview
+    if (scanMessage(answer, 0, answer.length, v) !== null || v.qdcount !== 1) return answer
+    return this.emptyOut.slice(0, writeEmptyAnswer(v, this.emptyOut, rcode))
   }
 
   private deliver(asker: DnsAsker<H>, transport: Transport, bytes: Uint8Array): void {
@@ -717,6 +752,7 @@ export class ClientState<H = unknown> {
     this.stats.controlSent++
     this.lastTx = now
     this.device.handlePacket(now, this.peer, pkt, 0, pkt.length)
+    if (this.goodbyeRetry) this.armGoodbyeRetry()
   }
 
   private onControl(now: number, buf: Uint8Array, off: number, len: number): void {
@@ -773,7 +809,40 @@ export class ClientState<H = unknown> {
     this.resyncNeeded = this.byKey.size > 0
     this.resyncStaged = false
     this.resyncRest = []
+    this.goodbyeRetry = true
+    this.goodbyeRetryStep = GOODBYE_RETRY_FIRST_MS
+    this.goodbyeRetryAt = Number.POSITIVE_INFINITY
     void now
+  }
+
+  /** Once the first initiation after a Goodbye went out: its first early retry is due one step later. */
+  private armGoodbyeRetry(): void {
+    const sent = this.peer.lastSentHandshake
+    if (this.goodbyeRetryAt === Number.POSITIVE_INFINITY && sent !== Number.NEGATIVE_INFINITY)
+      this.goodbyeRetryAt = sent + this.goodbyeRetryStep
+  }
+
+  /** The backoff's retry is due: re-send the initiation if it is still unanswered (see the module doc). */
+  private retryAfterGoodbye(now: number): void {
+    if (!this.device.retryHandshake(now, this.peer)) {
+      // Answered meanwhile, or given up: nothing left to hurry.
+      this.stopGoodbyeRetry()
+      return
+    }
+    this.stats.goodbyeRetries++
+    this.goodbyeRetryStep *= 2
+    if (this.goodbyeRetryStep >= GOODBYE_RETRY_MAX_MS) this.stopGoodbyeRetry()
+    else this.goodbyeRetryAt = now + this.goodbyeRetryStep
+  }
+
+  private stopGoodbyeRetry(): void {
+    this.goodbyeRetry = false
+    this.goodbyeRetryAt = Number.POSITIVE_INFINITY
+  }
+
+  /** We last heard from the gateway at least RESYNC_AFTER_QUIET_MS ago (and are about to send it something). */
+  private quiet(now: number): boolean {
+    return this.lastRx !== Number.NEGATIVE_INFINITY && now - this.lastRx >= RESYNC_AFTER_QUIET_MS
   }
 
   /** Stages AssignedIps for every mapping ahead of the packet that will start the handshake. */
@@ -789,8 +858,10 @@ export class ClientState<H = unknown> {
 
   /** Drains the device's events: handshakes trigger resyncs (see the module doc). */
   private afterDevice(now: number, quietSince: number): void {
+    if (this.goodbyeRetry) this.armGoodbyeRetry()
     for (let e = this.device.pollEvent(); e !== null; e = this.device.pollEvent()) {
       if (e.type === 'handshake-complete') {
+        this.stopGoodbyeRetry()
         let resync = 0
         if (this.resyncStaged) {
           // The staged part went out with the handshake; the rest follows now.
@@ -878,17 +949,4 @@ export function statusRcode(status: string): number | 'active' {
     default:
       return RCODE.SERVFAIL
   }
-}
-
-/**
- * `answer`'s header and question with `rcode` and no records (QR, RD as asked, RA set). The OPT
- * record is not echoed: these answers are for the rare failure cases.
- */
-export function errorAnswer(answer: Uint8Array, view: MessageView, rcode: number): Uint8Array {
-  if (scanMessage(answer, 0, answer.length, view) !== null || view.qdcount !== 1) return answer
-  const out = answer.slice(0, view.questionEnd)
-  out[2] = 0x80 | (out[2] & 0x79) // QR, opcode, RD kept; AA and TC cleared
-  out[3] = 0x80 | (rcode & 0xf) // RA, RCODE
-  out[6] = out[7] = out[8] = out[9] = out[10] = out[11] = 0
-  return out
 }

@@ -107,6 +107,40 @@ describe('resource names (MISSION.md "Client, DNS")', () => {
     }
   })
 
+  test('RFC 6891 §7: a held answer turned NXDOMAIN/SERVFAIL/REFUSED keeps the id, flags, question and the OPT of an EDNS query', () => {
+    for (const [status, rcode] of [
+      ['nxdomain', RCODE.NXDOMAIN],
+      ['servfail', RCODE.SERVFAIL],
+      ['not-allowed', RCODE.REFUSED],
+    ] as const) {
+      for (const edns of [true, false]) {
+        const b = new Bench()
+        b.gw.statusFor = () => status
+        const q = encodeMessage({
+          id: 0x4242,
+          flags: FLAG_RD,
+          questions: [{ name: 'Mixed.Corp.Example', type: TYPE.A }],
+          ednsUdpSize: edns ? 1232 : undefined,
+        })
+        b.client.handleTunPacket(b.now, ...udpTo(4, q))
+        b.drive()
+        const raw = b.tun.at(-1)!.slice(28) // the UDP payload of the answer (IPv4 + UDP headers)
+        const [a] = b.answers()
+        expect(a.id).toBe(0x4242)
+        expect(a.rcode).toBe(rcode)
+        expect(a.flags & FLAG_QR).toBe(FLAG_QR)
+        expect(a.flags & FLAG_RD).toBe(FLAG_RD)
+        expect(a.questions).toEqual([{ name: 'mixed.corp.example', type: TYPE.A, class: 1 }])
+        // The question as asked, case included (RFC 1035 §7.3; 0x20 randomisation).
+        const qEnd = edns ? q.length - 11 : q.length
+        expect([...raw.subarray(12, qEnd)]).toEqual([...q.subarray(12, qEnd)])
+        expect(a.answers).toEqual([])
+        expect(a.edns !== null).toBe(edns)
+        if (a.edns !== null) expect(a.edns.version).toBe(0)
+      }
+    }
+  })
+
   test(`no DomainStatus within ${STATUS_TIMEOUT_MS} ms -> SERVFAIL, counted`, () => {
     const b = new Bench()
     b.gw.statusFor = () => null
@@ -366,6 +400,82 @@ describe('gateway restarts (MISSION.md: "a restarted gateway is usable again wit
     expect(b.client.stats.resyncMessages).toBe(2)
   })
 
+  test('Goodbye, a packet while the gateway is down, gateway back 400 ms later: traffic resumes within one backoff step, not REKEY_TIMEOUT', () => {
+    const b = withTwoNames()
+    b.gw.send(b.now, { type: MessageType.Goodbye, requestId: 0, reason: 'shutting down' })
+    b.drive()
+    b.gatewayUp = false
+    const pkt = buildUdp4({
+      src: ipv4FromText(CLIENT_TUN4)!,
+      dst: ipv4FromText('100.96.0.1')!,
+      srcPort: 5000,
+      dstPort: 80,
+    })
+    // E.g. the last ACK of a closed connection: its handshake goes to nobody.
+    const t0 = b.now
+    expect(b.client.handleTunPacket(b.now, pkt, 0, pkt.length)).toBe('staged')
+    b.drive()
+    b.advanceTo(t0 + 400)
+    expect(b.client.stats.goodbyeRetries).toBe(1) // at +250 ms, lost too
+    b.gw.restart(77)
+    b.gw.control.length = 0
+    b.gw.arrivals.length = 0
+    b.gatewayUp = true
+    const back = b.now
+    let arrived = Number.NaN
+    for (let t = back; t <= back + REKEY_TIMEOUT_MS + 1_000 && Number.isNaN(arrived); t += 10) {
+      b.advanceTo(t)
+      if (b.gw.inbox.some((p) => p.length === pkt.length && p.every((x, i) => x === pkt[i]))) arrived = t
+    }
+    // The retry at +750 ms reaches the new gateway: 350 ms after it came back (WireGuard alone: 5 s+).
+    expect(arrived - back).toBeLessThanOrEqual(400)
+    expect(arrived - t0).toBeLessThan(1_000)
+    expect(b.client.stats.goodbyeRetries).toBe(2)
+    // Mappings first, then the packet.
+    expect(
+      assigned(b.gw.control)
+        .map((m) => m.domain)
+        .sort(),
+    ).toEqual(['app.corp.example', 'db.example.net'])
+    expect(b.gw.arrivals.findIndex((a) => a instanceof Uint8Array)).toBe(2)
+    // Handshake done: no more early retries.
+    const hs = b.client.device.stats.handshakesInitiated
+    b.advanceTo(b.now + 10_000)
+    expect(b.client.device.stats.handshakesInitiated).toBe(hs)
+  })
+
+  test("Goodbye, and the gateway stays away: five early retries (250 ms doubling up to REKEY_TIMEOUT), then WireGuard's pace", () => {
+    const b = withTwoNames()
+    b.gw.send(b.now, { type: MessageType.Goodbye, requestId: 0, reason: 'shutting down' })
+    b.drive()
+    b.gatewayUp = false
+    const pkt = buildUdp4({
+      src: ipv4FromText(CLIENT_TUN4)!,
+      dst: ipv4FromText('100.96.0.1')!,
+      srcPort: 5000,
+      dstPort: 80,
+    })
+    const t0 = b.now
+    const init0 = b.client.device.stats.handshakesInitiated
+    b.client.handleTunPacket(b.now, pkt, 0, pkt.length)
+    b.drive()
+    const sentAt: number[] = []
+    let last = b.client.device.stats.handshakesInitiated
+    for (let t = t0; t <= t0 + 30_000; t += 10) {
+      b.advanceTo(t)
+      const n = b.client.device.stats.handshakesInitiated
+      if (n !== last) sentAt.push(b.client.gateway.lastSentHandshake - t0)
+      last = n
+    }
+    expect(b.client.stats.goodbyeRetries).toBe(5)
+    expect(sentAt.slice(0, 5)).toEqual([250, 750, 1750, 3750, 7750])
+    // Then REKEY_TIMEOUT + jitter apart, as WireGuard retransmits.
+    for (let i = 5; i < sentAt.length; i++) {
+      expect(sentAt[i] - sentAt[i - 1]).toBeGreaterThanOrEqual(REKEY_TIMEOUT_MS)
+    }
+    expect(b.client.device.stats.handshakesInitiated - init0).toBe(1 + sentAt.length)
+  })
+
   test('a gateway that restarts without Goodbye: WireGuard notices, the new handshake re-sends every mapping', () => {
     const b = withTwoNames()
     b.gw.restart(123)
@@ -470,9 +580,31 @@ describe('gateway restarts (MISSION.md: "a restarted gateway is usable again wit
     })
     b.gw.control.length = 0
     b.gw.arrivals.length = 0
-    b.client.handleTunPacket(b.now, pkt, 0, pkt.length)
+    expect(b.client.handleTunPacket(b.now, pkt, 0, pkt.length)).toBe('staged')
     b.drive()
     expect(assigned(b.gw.control).map((m) => m.domain)).toEqual(['app.corp.example'])
+    // Staged ahead of the packet that started the handshake: the gateway resolves the name
+    // (and holds the packet meanwhile) instead of answering it unreachable.
+    expect(b.gw.arrivals.length).toBe(2)
+    expect(b.gw.arrivals[1]).toEqual(pkt)
+    expect(b.client.stats.resyncMessages).toBe(1)
+  })
+
+  test('a first handshake (nothing heard yet) stages no resync; a short pause (< RESYNC_AFTER_QUIET_MS) neither', () => {
+    const b = new Bench()
+    b.query('app.corp.example', TYPE.A)
+    const pkt = buildUdp4({
+      src: ipv4FromText(CLIENT_TUN4)!,
+      dst: ipv4FromText('100.96.0.1')!,
+      srcPort: 5000,
+      dstPort: 80,
+    })
+    b.gw.control.length = 0
+    b.advanceTo(b.now + KEEPALIVE_TIMEOUT_MS / 2)
+    b.client.handleTunPacket(b.now, pkt, 0, pkt.length)
+    b.drive()
+    expect(b.gw.control).toEqual([])
+    expect(b.client.stats.resyncMessages).toBe(0)
   })
 
   test('shutdown says Goodbye to the gateway', () => {
