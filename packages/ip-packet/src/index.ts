@@ -60,6 +60,7 @@ export {
 export * from './constants.ts'
 export type { DropReason } from './drop.ts'
 export { DROP_REASONS } from './drop.ts'
+export { fmix32 } from './hash.ts'
 export { ICMP_HEADER_LEN, Icmpv4View, Icmpv6View } from './icmp.ts'
 export { IPV4_HEADER_LEN, Ipv4View } from './ipv4.ts'
 export { IPV6_HEADER_LEN, Ipv6View, isIpv6ExtensionHeader } from './ipv6.ts'

@@ -15,17 +15,8 @@
  * /96 or shorter carries the router's whole IPv4 address in its last 32
  * bits (readable in traceroute output); a longer one hashes into its host bits.
  */
-import { get32, ipv4PrefixMask, parseCidr } from '@gatehouse/ip-packet'
-
-function mix32(h: number): number {
-  // A 32-bit finaliser (murmur3 fmix32): cheap and spreads nearby addresses.
-  h ^= h >>> 16
-  h = Math.imul(h, 0x85ebca6b)
-  h ^= h >>> 13
-  h = Math.imul(h, 0xc2b2ae35)
-  h ^= h >>> 16
-  return h >>> 0
-}
+// fmix32 (murmur3's 32-bit finaliser): cheap and spreads nearby addresses.
+import { fmix32, get32, ipv4PrefixMask, parseCidr } from '@gatehouse/ip-packet'
 
 /** An RFC 6791 pool: an IPv4 prefix for 6->4 errors and/or an IPv6 prefix for 4->6 errors. */
 export class Rfc6791Pool {
@@ -74,7 +65,7 @@ export class Rfc6791Pool {
     if (!this.has4) return -1
     let h = 0
     for (let i = 0; i < 16; i += 4) {
-      h = mix32(h ^ get32(buf, off + i))
+      h = fmix32(h ^ get32(buf, off + i))
     }
     // A /31 or shorter pool skips its all-zero host (a network address on most links).
     let host = h & this.v4HostMask
@@ -86,7 +77,7 @@ export class Rfc6791Pool {
   pick6(a: number, out: Uint8Array, off: number): boolean {
     if (!this.has6) return false
     for (let i = 0; i < 16; i++) out[off + i] = this.v6Prefix[i]
-    const x = this.v6Len <= 96 ? a : mix32(a)
+    const x = this.v6Len <= 96 ? a : fmix32(a)
     const hostBits = 128 - this.v6Len
     const m = hostBits >= 32 ? 0xffffffff : hostBits <= 0 ? 0 : ~ipv4PrefixMask(32 - hostBits) >>> 0
     const host = (x & m) >>> 0
