@@ -6,22 +6,29 @@
  * upstream resolver. `dig` and `ping` are the applications.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Subprocess } from 'bun'
+import {
+  isListening,
+  Lab,
+  masquerade,
+  type Proc,
+  run as runCmd,
+  skipReason,
+  startDnsmasq,
+  tryRun,
+  waitFor,
+} from '@gatehouse/netns-kit'
 
-const ROOT = process.getuid?.() === 0
-const MISSING = ['wg', 'nft', 'dnsmasq', 'dig', 'ping', 'ip', 'curl'].filter((t) => Bun.which(t) === null)
-if (!ROOT) console.warn('skipping client+gateway end-to-end test: needs root (namespaces, TUN, nftables)')
-else if (MISSING.length > 0)
-  console.warn(`skipping client+gateway end-to-end test: missing ${MISSING.join(', ')}`)
-const RUN = ROOT && MISSING.length === 0
+const SKIP = skipReason(['wg', 'nft', 'dnsmasq', 'dig', 'ping', 'curl', 'ss'])
+if (SKIP) console.warn(`skipping client+gateway end-to-end test: ${SKIP}`)
+const RUN = SKIP === null
 
 const id = process.pid % 100000
-const NS_C = `gh-cl-e${id}c`
-const NS_G = `gh-cl-e${id}g`
-const NS_S = `gh-cl-e${id}s`
+const PREFIX = `gh-cl-e${id}`
+const NS_C = `${PREFIX}c`
+const NS_G = `${PREFIX}g`
+const NS_S = `${PREFIX}s`
 const C_TUN = `ghcle${id}c`
 const G_TUN = `ghcle${id}g`
 const CLIENT_MAIN = join(import.meta.dir, '..', 'src', 'main.ts')
@@ -30,126 +37,74 @@ const SITE = '10.78.0.2'
 const GW_LINK = '192.168.78.2'
 const INTERNET_HOST = '172.31.99.2'
 
-function sh(...argv: string[]): string {
-  const r = Bun.spawnSync(argv, { stdout: 'pipe', stderr: 'pipe' })
-  if (r.exitCode !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr.toString()}`)
-  return r.stdout.toString()
-}
-function quiet(...argv: string[]): void {
-  Bun.spawnSync(argv, { stdout: 'ignore', stderr: 'ignore' })
-}
+const sh = (...argv: string[]) => runCmd(argv)
 function run(ns: string, ...argv: string[]): { code: number; out: string } {
-  const r = Bun.spawnSync(['ip', 'netns', 'exec', ns, ...argv], { stdout: 'pipe', stderr: 'pipe' })
-  return { code: r.exitCode ?? -1, out: r.stdout.toString() + r.stderr.toString() }
+  const r = tryRun(['ip', 'netns', 'exec', ns, ...argv])
+  return { code: r.code, out: r.stdout + r.stderr }
 }
 const dig = (...args: string[]) => run(NS_C, 'dig', '+time=3', '+tries=1', '@100.100.111.1', ...args).out
 
-let dir = ''
-const procs: Subprocess[] = []
-let gateway: { proc: Subprocess; log: () => string } | null = null
-let client: { proc: Subprocess; log: () => string } | null = null
+let lab: Lab | null = null
+let gateway: { proc: Proc['proc']; log: () => string } | null = null
+let client: { proc: Proc['proc']; log: () => string } | null = null
 let gatewayConfig = ''
 
-/** Spawns `argv` in `ns`, collecting stderr; resolves once `ready` appears there. */
+/** Starts `argv` in `ns`; resolves once `ready` appears in its stderr. */
 async function spawnIn(
+  name: string,
   ns: string,
   argv: string[],
   ready: string,
-): Promise<{ proc: Subprocess; log: () => string }> {
-  const proc = Bun.spawn(['ip', 'netns', 'exec', ns, ...argv], {
-    stdin: 'ignore',
-    stdout: 'ignore',
-    stderr: 'pipe',
-  })
-  procs.push(proc)
-  let text = ''
-  void (async () => {
-    const dec = new TextDecoder()
-    for await (const chunk of proc.stderr as ReadableStream<Uint8Array>) text += dec.decode(chunk)
-  })()
-  const end = Date.now() + 20_000
-  while (!text.includes(ready)) {
-    if (proc.exitCode !== null || Date.now() > end)
-      throw new Error(`${argv.join(' ')} did not start:\n${text}`)
-    await Bun.sleep(50)
-  }
-  return { proc, log: () => text }
+): Promise<{ proc: Proc['proc']; log: () => string }> {
+  const p = await lab!.start(name, ns, argv, (q) => q.stderr().includes(ready), { timeoutMs: 20_000 })
+  return { proc: p.proc, log: () => p.stderr() }
 }
 
 const startGateway = () =>
-  spawnIn(NS_G, [process.execPath, GATEWAY_MAIN, 'run', '--config', gatewayConfig], 'gateway running')
+  spawnIn(
+    'gateway',
+    NS_G,
+    [process.execPath, GATEWAY_MAIN, 'run', '--config', gatewayConfig],
+    'gateway running',
+  )
 
-function teardown(): void {
-  for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL')
-  for (const ns of [NS_C, NS_G, NS_S]) quiet('ip', 'netns', 'del', ns)
-  if (dir) rmSync(dir, { recursive: true, force: true })
-}
-
-async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms
-  while (Date.now() < end) {
-    if (check()) return
-    await Bun.sleep(100)
-  }
-  throw new Error(`timed out waiting for ${what}\nclient:\n${client?.log()}\ngateway:\n${gateway?.log()}`)
-}
+const until = (what: string, check: () => boolean, ms = 10_000) =>
+  waitFor(what, check, {
+    timeoutMs: ms,
+    intervalMs: 100,
+    detail: () => `client:\n${client?.log()}\ngateway:\n${gateway?.log()}`,
+  })
 
 describe.skipIf(!RUN)('client + gateway apps end to end (issue 9, root)', () => {
   beforeAll(async () => {
-    teardown()
-    dir = mkdtempSync(join(tmpdir(), 'gh-cl-e2e-'))
-    for (const ns of [NS_C, NS_G, NS_S]) {
-      sh('ip', 'netns', 'add', ns)
-      sh('ip', '-n', ns, 'link', 'set', 'lo', 'up')
-    }
-    sh('ip', '-n', NS_C, 'link', 'add', 'c0', 'type', 'veth', 'peer', 'name', 'g0', 'netns', NS_G)
-    sh('ip', '-n', NS_G, 'link', 'add', 'g1', 'type', 'veth', 'peer', 'name', 's0', 'netns', NS_S)
-    for (const [ns, dev, addr] of [
-      [NS_C, 'c0', '192.168.78.1/24'],
-      [NS_G, 'g0', `${GW_LINK}/24`],
-      [NS_G, 'g1', '10.78.0.1/24'],
-      [NS_S, 's0', `${SITE}/24`],
-    ]) {
-      sh('ip', '-n', ns, 'addr', 'add', addr, 'dev', dev)
-      sh('ip', '-n', ns, 'link', 'set', dev, 'up')
-    }
-    run(NS_G, 'sysctl', '-qw', 'net.ipv4.ip_forward=1')
-    // An "Internet" address behind the site, reached through the Internet resource.
-    sh('ip', '-n', NS_S, 'addr', 'add', `${INTERNET_HOST}/32`, 'dev', 'lo')
-    sh('ip', '-n', NS_G, 'route', 'add', `${INTERNET_HOST}/32`, 'via', SITE)
-    const rules = join(dir, 'nat.nft')
-    writeFileSync(
-      rules,
-      'table ip gh_cl {\n chain post {\n  type nat hook postrouting priority 100;\n  ip saddr 100.64.0.0/11 oifname "g1" masquerade\n }\n}\n',
+    lab = new Lab(PREFIX)
+    for (const name of ['c', 'g', 's']) lab.ns(name)
+    lab.veth(
+      { ns: NS_C, dev: 'c0', addrs: ['192.168.78.1/24'] },
+      { ns: NS_G, dev: 'g0', addrs: [`${GW_LINK}/24`] },
     )
-    sh('ip', 'netns', 'exec', NS_G, 'nft', '-f', rules)
+    lab.veth({ ns: NS_G, dev: 'g1', addrs: ['10.78.0.1/24'] }, { ns: NS_S, dev: 's0', addrs: [`${SITE}/24`] })
+    lab.sysctl(NS_G, 'net.ipv4.ip_forward=1')
+    // An "Internet" address behind the site, reached through the Internet resource.
+    lab.sh(NS_S, 'ip', 'addr', 'add', `${INTERNET_HOST}/32`, 'dev', 'lo')
+    lab.sh(NS_G, 'ip', 'route', 'add', `${INTERNET_HOST}/32`, 'via', SITE)
+    masquerade(NS_G, { table: 'gh_cl', oif: 'g1', v4: ['100.64.0.0/11'] })
     // The site's DNS (the gateway resolves resource names here) and the client host's resolver.
-    const dnsmasq = (ns: string, listen: string, record: string) => {
-      procs.push(
-        Bun.spawn(
-          [
-            'ip',
-            'netns',
-            'exec',
-            ns,
-            'dnsmasq',
-            '-k',
-            '--no-resolv',
-            '--no-hosts',
-            '--bind-interfaces',
-            `--listen-address=${listen}`,
-            `--pid-file=${join(dir, `dnsmasq-${ns}.pid`)}`,
-            record,
-          ],
-          { stdout: 'ignore', stderr: 'ignore' },
-        ),
-      )
-    }
-    dnsmasq(NS_S, SITE, `--address=/app.example.test/${SITE}`)
-    dnsmasq(NS_G, GW_LINK, '--host-record=www.public.test,192.0.2.99')
+    await startDnsmasq(lab, {
+      name: 'dnsmasq-site',
+      ns: NS_S,
+      listen: [SITE],
+      wildcards: { 'app.example.test': SITE },
+    })
+    await startDnsmasq(lab, {
+      name: 'dnsmasq-upstream',
+      ns: NS_G,
+      listen: [GW_LINK],
+      hosts: { 'www.public.test': ['192.0.2.99'] },
+    })
 
     // The gateway's config through its own commands: init, a resource each kind, add-client.
-    gatewayConfig = join(dir, 'gateway.json')
+    gatewayConfig = join(lab.dir, 'gateway.json')
     sh(process.execPath, GATEWAY_MAIN, 'init', '--config', gatewayConfig, '--listen', '0.0.0.0:51820')
     const gw = JSON.parse(await Bun.file(gatewayConfig).text())
     gw.tun.name = G_TUN
@@ -179,17 +134,22 @@ describe.skipIf(!RUN)('client + gateway apps end to end (issue 9, root)', () => 
     clientCfg.dnsControl = 'none'
     clientCfg.log = { console: 'json', level: 'DEBUG' }
     clientCfg.metrics = { listen: '127.0.0.1:19119' }
-    const clientConfig = join(dir, 'client.json')
+    const clientConfig = join(lab.dir, 'client.json')
     writeFileSync(clientConfig, JSON.stringify(clientCfg))
 
     gateway = await startGateway()
-    client = await spawnIn(NS_C, [process.execPath, CLIENT_MAIN, '--config', clientConfig], 'client running')
+    client = await spawnIn(
+      'client',
+      NS_C,
+      [process.execPath, CLIENT_MAIN, '--config', clientConfig],
+      'client running',
+    )
     await until('the first handshake', () => client!.log().includes('gateway handshake'))
   }, 90_000)
 
   afterAll(() => {
     if (process.env.GH_CL_DEBUG) console.log(`client:\n${client?.log()}\ngateway:\n${gateway?.log()}`)
-    teardown()
+    lab?.down()
   })
 
   test('scenario 9: a non-resource name is answered by the upstream; a resource name by 4 proxy IPs of its family', async () => {
@@ -245,13 +205,11 @@ describe.skipIf(!RUN)('client + gateway apps end to end (issue 9, root)', () => 
         ['proxy IP (NAT)', ip],
         ['CIDR (no NAT)', SITE],
       ]) {
-        const server = Bun.spawn(['ip', 'netns', 'exec', NS_S, 'iperf3', '-s', '-1', '-B', SITE], {
-          stdout: 'ignore',
-          stderr: 'ignore',
-        })
-        await Bun.sleep(300)
+        const server = await lab!.start('iperf3', NS_S, ['iperf3', '-s', '-1', '-B', SITE], () =>
+          isListening(NS_S, 5201, 'tcp', SITE),
+        )
         const r = run(NS_C, 'iperf3', '-c', target, '-t', '5', '-J')
-        await server.exited
+        await server.proc.exited
         const bps = JSON.parse(r.out.slice(r.out.indexOf('{'))).end.sum_received.bits_per_second as number
         rates[label] = Math.max(rates[label] ?? 0, bps / 1e6)
       }
