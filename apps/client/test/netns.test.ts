@@ -4,21 +4,27 @@
  * `dig` as the application. Namespaces are `gh-cl-<pid>-c` and `gh-cl-<pid>-g`, removed afterwards.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Subprocess } from 'bun'
+import {
+  Lab,
+  type Proc,
+  run,
+  skipReason,
+  startDnsmasq,
+  startWireguardGo,
+  tryRun,
+  wgKeyPair,
+} from '@gatehouse/netns-kit'
 
-const ROOT = process.getuid?.() === 0
-const TOOLS = ['wireguard-go', 'wg', 'dnsmasq', 'dig', 'ip', 'jq'].every((t) => Bun.which(t) !== null)
-if (!ROOT) console.warn('skipping apps/client netns smoke test: needs root (TUN devices, network namespaces)')
-else if (!TOOLS)
-  console.warn('skipping apps/client netns smoke test: needs wireguard-go, wg, dnsmasq, dig, ip')
-const RUN = ROOT && TOOLS
+const SKIP = skipReason(['wireguard-go', 'wg', 'dnsmasq', 'dig', 'jq', 'ss'])
+if (SKIP) console.warn(`skipping apps/client netns smoke test: ${SKIP}`)
+const RUN = SKIP === null
 
 const id = process.pid % 100000
-const NS_C = `gh-cl-${id}-c`
-const NS_G = `gh-cl-${id}-g`
+const PREFIX = `gh-cl-${id}-`
+const NS_C = `${PREFIX}c`
+const NS_G = `${PREFIX}g`
 const VETH_C = `ghcl${id}c`
 const VETH_G = `ghcl${id}g`
 const WG_IF = `ghcl${id}w`
@@ -27,88 +33,34 @@ const G_V4 = '10.211.0.1'
 const C_V4 = '10.211.0.2'
 const MAIN = join(import.meta.dir, '..', 'src', 'main.ts')
 
-function sh(...argv: string[]): string {
-  const r = Bun.spawnSync(argv, { stdout: 'pipe', stderr: 'pipe' })
-  if (r.exitCode !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr.toString()}`)
-  return r.stdout.toString()
-}
-function quiet(...argv: string[]): void {
-  Bun.spawnSync(argv, { stdout: 'ignore', stderr: 'ignore' })
-}
-function pubkey(priv: string): string {
-  return Bun.spawnSync(['wg', 'pubkey'], { stdin: new TextEncoder().encode(priv), stdout: 'pipe' })
-    .stdout.toString()
-    .trim()
-}
+const sh = (...argv: string[]) => run(argv)
 
+let lab: Lab | null = null
 let dir = ''
-let wgGo: Subprocess | null = null
-let dnsmasq: Subprocess | null = null
-const clients: Subprocess[] = []
 let configPath = ''
 let resolvPath = ''
 const ORIGINAL_RESOLV = `nameserver ${G_V4}\nsearch smoke.test\n`
 
-function teardown(): void {
-  for (const p of [...clients, wgGo, dnsmasq]) if (p !== null && p.exitCode === null) p.kill('SIGKILL')
-  quiet('ip', 'netns', 'del', NS_C)
-  quiet('ip', 'netns', 'del', NS_G)
-  if (dir) rmSync(dir, { recursive: true, force: true })
-}
-
 beforeAll(async () => {
   if (!RUN) return
-  teardown()
-  dir = mkdtempSync(join(tmpdir(), 'gh-cl-'))
-  sh('ip', 'netns', 'add', NS_C)
-  sh('ip', 'netns', 'add', NS_G)
-  sh('ip', 'link', 'add', VETH_C, 'type', 'veth', 'peer', 'name', VETH_G)
-  sh('ip', 'link', 'set', VETH_C, 'netns', NS_C)
-  sh('ip', 'link', 'set', VETH_G, 'netns', NS_G)
-  for (const [ns, dev, v4] of [
-    [NS_C, VETH_C, C_V4],
-    [NS_G, VETH_G, G_V4],
-  ]) {
-    sh('ip', '-n', ns, 'addr', 'add', `${v4}/24`, 'dev', dev)
-    sh('ip', '-n', ns, 'link', 'set', dev, 'up')
-    sh('ip', '-n', ns, 'link', 'set', 'lo', 'up')
-  }
+  lab = new Lab(PREFIX)
+  dir = lab.dir
+  lab.ns('c')
+  lab.ns('g')
+  lab.veth({ ns: NS_C, dev: VETH_C, addrs: [`${C_V4}/24`] }, { ns: NS_G, dev: VETH_G, addrs: [`${G_V4}/24`] })
   // The gateway side: wireguard-go with the client as its peer (control packets come from ::).
-  const gwPriv = sh('wg', 'genkey').trim()
-  const clPriv = sh('wg', 'genkey').trim()
-  wgGo = Bun.spawn(['ip', 'netns', 'exec', NS_G, 'wireguard-go', '-f', WG_IF], {
-    stdout: 'ignore',
-    stderr: 'ignore',
+  const gw = wgKeyPair()
+  const cl = wgKeyPair()
+  await startWireguardGo(lab, {
+    ns: NS_G,
+    ifname: WG_IF,
+    privateKey: gw.privateKey,
+    listenPort: 51820,
+    peers: [{ publicKey: cl.publicKey, allowedIps: ['100.64.0.2/32', 'fd00:2021:1111::2/128', '::/128'] }],
+    addrs: ['100.64.0.1/32'],
   })
-  for (let i = 0; i < 50 && Bun.spawnSync(['ip', '-n', NS_G, 'link', 'show', WG_IF]).exitCode !== 0; i++)
-    await Bun.sleep(100)
-  const wgConf = join(dir, 'wg.conf')
-  writeFileSync(
-    wgConf,
-    `[Interface]\nPrivateKey = ${gwPriv}\nListenPort = 51820\n\n[Peer]\nPublicKey = ${pubkey(clPriv)}\nAllowedIPs = 100.64.0.2/32, fd00:2021:1111::2/128, ::/128\n`,
-  )
-  sh('ip', 'netns', 'exec', NS_G, 'wg', 'setconf', WG_IF, wgConf)
-  sh('ip', '-n', NS_G, 'addr', 'add', '100.64.0.1/32', 'dev', WG_IF)
-  sh('ip', '-n', NS_G, 'link', 'set', WG_IF, 'up')
   // The host's resolver, in the gateway namespace (reached over the veth, not the tunnel).
-  dnsmasq = Bun.spawn(
-    [
-      'ip',
-      'netns',
-      'exec',
-      NS_G,
-      'dnsmasq',
-      '-k',
-      '--no-resolv',
-      '--no-hosts',
-      '--bind-interfaces',
-      `--listen-address=${G_V4}`,
-      '--port=53',
-      '--pid-file',
-      '--host-record=www.smoke.test,192.0.2.77',
-    ],
-    { stdout: 'ignore', stderr: 'ignore' },
-  )
+  await startDnsmasq(lab, { ns: NS_G, listen: [G_V4], hosts: { 'www.smoke.test': ['192.0.2.77'] } })
   configPath = join(dir, 'client.json')
   resolvPath = join(dir, 'resolv.conf')
   writeFileSync(resolvPath, ORIGINAL_RESOLV)
@@ -116,11 +68,11 @@ beforeAll(async () => {
     configPath,
     JSON.stringify({
       name: 'smoke',
-      privateKey: clPriv,
+      privateKey: cl.privateKey,
       ipv4: '100.64.0.2',
       ipv6: 'fd00:2021:1111::2',
       gateway: {
-        publicKey: pubkey(gwPriv),
+        publicKey: gw.publicKey,
         endpoint: `${G_V4}:51820`,
         ipv4: '100.64.0.1',
         ipv6: 'fd00:2021:1111::1',
@@ -133,59 +85,25 @@ beforeAll(async () => {
       log: { console: 'json', dir: join(dir, 'logs') },
     }),
   )
-  for (let i = 0; i < 50; i++) {
-    if (Bun.spawnSync(['ip', 'netns', 'exec', NS_G, 'ss', '-uln']).stdout.toString().includes(`${G_V4}:53`))
-      break
-    await Bun.sleep(100)
-  }
 }, 60_000)
 
-afterAll(teardown)
+afterAll(() => lab?.down())
 
 /** Starts the client in its namespace; resolves when it logs `client running`. */
-async function startClient(): Promise<{ proc: Subprocess; lines: () => string }> {
-  const proc = Bun.spawn(
-    [
-      'ip',
-      'netns',
-      'exec',
-      NS_C,
-      process.execPath,
-      MAIN,
-      '--config',
-      configPath,
-      '--resolv-conf',
-      resolvPath,
-    ],
-    {
-      stdout: 'pipe',
-      stderr: 'pipe',
-    },
+let starts = 0
+async function startClient(): Promise<{ proc: Proc['proc']; lines: () => string }> {
+  const p = await lab!.start(
+    `client-${++starts}`,
+    NS_C,
+    [process.execPath, MAIN, '--config', configPath, '--resolv-conf', resolvPath],
+    (q) => q.stderr().includes('client running'),
+    { timeoutMs: 15_000 },
   )
-  clients.push(proc)
-  let text = ''
-  const reader = (proc.stderr as ReadableStream<Uint8Array>).getReader()
-  const decoder = new TextDecoder()
-  const pump = (async () => {
-    for (;;) {
-      const { value, done } = await reader.read()
-      if (done) return
-      text += decoder.decode(value)
-    }
-  })()
-  void pump
-  for (let i = 0; i < 150 && !text.includes('client running'); i++) {
-    if (proc.exitCode !== null) throw new Error(`client exited ${proc.exitCode}:\n${text}`)
-    await Bun.sleep(100)
-  }
-  if (!text.includes('client running')) throw new Error(`client did not start:\n${text}`)
-  return { proc, lines: () => text }
+  return { proc: p.proc, lines: () => p.stderr() }
 }
 
 function dig(...args: string[]): string {
-  return Bun.spawnSync(['ip', 'netns', 'exec', NS_C, 'dig', '+time=3', '+tries=1', ...args], {
-    stdout: 'pipe',
-  }).stdout.toString()
+  return tryRun(['ip', 'netns', 'exec', NS_C, 'dig', '+time=3', '+tries=1', ...args]).stdout
 }
 
 describe.skipIf(!RUN)(
