@@ -12,16 +12,11 @@
  * apart; judge on TCP and CPU per packet, not on UDP floods.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import {
-  setupTopology,
-  startOurs,
-  startTayga,
-  type Topology,
-  teardownTopology,
-} from '../test/tayga-topology.ts'
+import { isListening } from '@gatehouse/netns-kit'
+import { setupTopology, startOurs, startTayga, teardownTopology, topology } from '../test/tayga-topology.ts'
 
 const SECONDS = Number(process.argv[2] ?? 4)
-const T: Topology = { x: 'gh-nat64-bx', s6: 'gh-nat64-b6', s4: 'gh-nat64-b4' }
+const T = topology(`gh-nat64-b${process.pid % 100000}-`)
 const TICK = 100 // USER_HZ: /proc stat times are in clock ticks (sysconf(_SC_CLK_TCK) = 100 on Linux)
 
 function cpuTicks(pid: number): number {
@@ -31,14 +26,12 @@ function cpuTicks(pid: number): number {
 }
 
 async function iperf(pid: number): Promise<{ mbps: number; cpu: number; retransmits: number }> {
-  const server = Bun.spawn(
-    ['ip', 'netns', 'exec', T.s4, 'iperf3', '-s', '-1', '-B', '192.0.2.2', '-p', '5290'],
-    {
-      stdout: 'ignore',
-      stderr: 'ignore',
-    },
+  const server = await T.lab.start(
+    'iperf3',
+    T.s4,
+    ['iperf3', '-s', '-1', '-B', '192.0.2.2', '-p', '5290'],
+    () => isListening(T.s4, 5290, 'tcp', '192.0.2.2'),
   )
-  await Bun.sleep(400)
   const t0 = cpuTicks(pid)
   const w0 = performance.now()
   const client = Bun.spawn(
@@ -62,7 +55,7 @@ async function iperf(pid: number): Promise<{ mbps: number; cpu: number; retransm
   const out = await new Response(client.stdout).text()
   await client.exited
   const cpu = (cpuTicks(pid) - t0) / TICK / ((performance.now() - w0) / 1000)
-  server.kill()
+  await T.lab.stop(server)
   const end = JSON.parse(out).end
   return {
     mbps: end.sum_received.bits_per_second / 1e6,

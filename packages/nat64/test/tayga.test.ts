@@ -9,14 +9,7 @@
  */
 import { afterAll, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
-import {
-  setupTopology,
-  sh,
-  startOurs,
-  startTayga,
-  type Topology,
-  teardownTopology,
-} from './tayga-topology.ts'
+import { setupTopology, sh, startOurs, startTayga, teardownTopology, topology } from './tayga-topology.ts'
 
 const ROOT = process.getuid?.() === 0
 const PY = '/usr/bin/python3'
@@ -24,7 +17,7 @@ const haveScapy = Bun.spawnSync([PY, '-c', 'import scapy.all'], { stderr: 'ignor
 const SKIP = !ROOT || Bun.which('tayga') === null || !haveScapy
 if (SKIP) console.warn('skipping TAYGA differential test: needs root, tayga and python3-scapy')
 
-const T: Topology = { x: 'gh-nat64-tx', s6: 'gh-nat64-t6', s4: 'gh-nat64-t4' }
+const T = topology(`gh-nat64-t${process.pid % 100000}-`)
 const PROBES = 4
 const SCRIPT = join(import.meta.dir, 'tayga.py')
 
@@ -72,9 +65,7 @@ async function both(): Promise<{ to4: Fields[]; to6: Fields[] }> {
 
 const results: Record<string, { to4: Fields[]; to6: Fields[] }> = {}
 
-afterAll(() => {
-  if (!SKIP) teardownTopology(T)
-})
+afterAll(() => teardownTopology(T))
 
 describe.skipIf(SKIP)('differential: this translator and TAYGA on the same probes', () => {
   test('setup: both translators carry every probe both ways', async () => {
