@@ -1,5 +1,5 @@
 /** wireguard-go + `wg setconf` as a reference WireGuard peer inside a namespace. */
-import { writeFileSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { run } from './command.ts'
 import { addAddr, type Lab, type Proc } from './lab.ts'
@@ -62,8 +62,14 @@ export interface WireguardGoOptions extends WgInterface {
  * loads the generated config with `wg setconf`, adds addresses, brings it up and adds routes.
  */
 export async function startWireguardGo(lab: Lab, o: WireguardGoOptions): Promise<Proc> {
-  const p = await lab.start(`wireguard-go-${o.ifname}`, o.ns, ['wireguard-go', '-f', o.ifname], () =>
-    linkExists(o.ns, o.ifname),
+  // Ready when both its interface and its UAPI socket (what `wg` talks to) exist. The socket path
+  // is per interface name and not per namespace: keep names unique across concurrent runs.
+  const sock = `/var/run/wireguard/${o.ifname}.sock`
+  const p = await lab.start(
+    `wireguard-go-${o.ifname}`,
+    o.ns,
+    ['wireguard-go', '-f', o.ifname],
+    () => linkExists(o.ns, o.ifname) && existsSync(sock),
   )
   setWgConfig(lab, o.ns, o.ifname, o)
   for (const a of o.addrs ?? []) addAddr(o.ns, o.ifname, a)

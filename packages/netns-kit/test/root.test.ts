@@ -16,7 +16,10 @@ import {
 const SKIP = skipReason(['nft', 'dnsmasq', 'dig', 'ping', 'wireguard-go', 'wg', 'ss'])
 if (SKIP) console.warn(`skipping netns-kit namespace tests: ${SKIP}`)
 
-const P = `gh-nk-${process.pid % 100000}-`
+const ID = process.pid % 100000
+const P = `gh-nk-${ID}-`
+const WG_G = `ghnk${ID}g`
+const WG_C = `ghnk${ID}c`
 const labs: Lab[] = []
 const newLab = (suffix: string) => {
   const l = new Lab(`${P}${suffix}`)
@@ -118,7 +121,7 @@ const l = new Lab(${JSON.stringify(`${P}sig-`)}); l.ns('x'); console.log('up'); 
     const gk = wgKeyPair()
     await startWireguardGo(lab, {
       ns: g,
-      ifname: 'wgg',
+      ifname: WG_G,
       privateKey: gk.privateKey,
       listenPort: 51820,
       peers: [{ publicKey: ck.publicKey, allowedIps: ['100.64.0.2/32'] }],
@@ -127,16 +130,16 @@ const l = new Lab(${JSON.stringify(`${P}sig-`)}); l.ns('x'); console.log('up'); 
     })
     await startWireguardGo(lab, {
       ns: c,
-      ifname: 'wgc',
+      ifname: WG_C,
       privateKey: ck.privateKey,
       peers: [{ publicKey: gk.publicKey, endpoint: '10.251.0.2:51820', allowedIps: ['100.64.0.1/32'] }],
       addrs: ['100.64.0.2/32'],
       routes: ['100.64.0.1/32'],
       mtu: 1420,
     })
-    expect(linkExists(c, 'wgc')).toBe(true)
+    expect(linkExists(c, WG_C)).toBe(true)
     expect(lab.sh(c, 'ping', '-c', '1', '-W', '3', '100.64.0.1')).toContain('1 received')
-    expect(lab.sh(g, 'wg', 'show', 'wgg', 'peers').trim()).toBe(ck.publicKey)
+    expect(lab.sh(g, 'wg', 'show', WG_G, 'peers').trim()).toBe(ck.publicKey)
     lab.down()
     expect(namespaceExists(c)).toBe(false)
   }, 30_000)
