@@ -2,7 +2,7 @@
  * End-to-end TUN forwarder benchmark (issue 7). Run as root:
  *   bun tun-forwarder/run.ts [--quick] [--pin] [--rounds=N] [--paths=veth,c,c-mt,bun-ring,bun-poll,bun-sync]
  *
- * Two network namespaces, gh-tun-b1 (iperf3 client) and gh-tun-b2 (server),
+ * Two network namespaces, gh-tun-b<pid>-1 (iperf3 client) and gh-tun-b<pid>-2 (server),
  * joined in turn by:
  * - `veth`: a plain veth pair (the kernel alone, the ceiling);
  * - `c`: forwarder.c, compiled here with gcc into a temp dir, between TUN A (in b1) and TUN B (in b2),
@@ -14,12 +14,10 @@
  * side by side in one invocation, so ratios are fair; the namespaces are removed at the end.
  * Writes bench-results/tun-forwarder.json (in the bench workspace).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { isListening, Lab, type Proc, run as sh, skipReason } from '@gatehouse/netns-kit'
 
-const NS1 = 'gh-tun-b1'
-const NS2 = 'gh-tun-b2'
 const TUN_A = { dev: 'ghtunA', addr: '10.201.0.1' }
 const TUN_B = { dev: 'ghtunB', addr: '10.201.0.2' }
 const VETH = { a: 'ghveth1', b: 'ghveth2', addrA: '10.202.0.1', addrB: '10.202.0.2' }
@@ -34,32 +32,24 @@ const CLK_TCK = 100
 /** --pin: the forwarder on CPU 1 (taskset), iperf3 client and server on CPU 0 (`-A 0`). */
 const PIN = process.argv.includes('--pin')
 
-if (process.getuid?.() !== 0) {
-  console.error('tun-forwarder bench: needs root (network namespaces, TUN devices); skipping')
+const SKIP = skipReason(['iperf3', 'gcc'])
+if (SKIP) {
+  console.error(`tun-forwarder bench: ${SKIP}; skipping`)
   process.exit(0)
 }
 
-function sh(cmd: string[], check = true): string {
-  const r = Bun.spawnSync(cmd, { stdout: 'pipe', stderr: 'pipe' })
-  if (check && r.exitCode !== 0) throw new Error(`${cmd.join(' ')}: ${r.stderr.toString()}`)
-  return r.stdout.toString()
-}
+// Namespaces gh-tun-b<pid>-1 and -2, removed at the end (also on a crash or Ctrl-C).
+const lab = new Lab(`gh-tun-b${process.pid % 100000}-`)
+const NS1 = lab.ns('1')
+const NS2 = lab.ns('2')
 
 function setup(): void {
-  teardown()
-  sh(['ip', 'netns', 'add', NS1])
-  sh(['ip', 'netns', 'add', NS2])
-  for (const ns of [NS1, NS2]) sh(['ip', '-n', ns, 'link', 'set', 'lo', 'up'])
-  sh(['ip', '-n', NS1, 'link', 'add', VETH.a, 'type', 'veth', 'peer', 'name', VETH.b, 'netns', NS2])
-  sh(['ip', '-n', NS1, 'addr', 'add', `${VETH.addrA}/24`, 'dev', VETH.a])
-  sh(['ip', '-n', NS2, 'addr', 'add', `${VETH.addrB}/24`, 'dev', VETH.b])
-  sh(['ip', '-n', NS1, 'link', 'set', VETH.a, 'mtu', String(MTU), 'up'])
-  sh(['ip', '-n', NS2, 'link', 'set', VETH.b, 'mtu', String(MTU), 'up'])
-}
-
-function teardown(): void {
-  sh(['ip', 'netns', 'del', NS1], false)
-  sh(['ip', 'netns', 'del', NS2], false)
+  lab.veth(
+    { ns: NS1, dev: VETH.a, addrs: [`${VETH.addrA}/24`] },
+    { ns: NS2, dev: VETH.b, addrs: [`${VETH.addrB}/24`] },
+  )
+  sh(['ip', '-n', NS1, 'link', 'set', VETH.a, 'mtu', String(MTU)])
+  sh(['ip', '-n', NS2, 'link', 'set', VETH.b, 'mtu', String(MTU)])
 }
 
 /** [utime, stime] of the whole process (all threads), in clock ticks (fields 14, 15 of /proc/PID/stat). */
@@ -91,15 +81,12 @@ async function startForwarder(path: string, cdir: string): Promise<Started | nul
           TUN_B.addr,
           String(MTU),
         ]
-  const p = Bun.spawn(PIN ? ['taskset', '-c', '1', ...args] : args, { stdout: 'pipe', stderr: 'inherit' })
-  const reader = p.stdout.getReader()
-  let out = ''
-  while (!out.includes('ready')) {
-    const { value, done } = await reader.read()
-    if (done) throw new Error(`${path} forwarder exited before ready`)
-    out += new TextDecoder().decode(value)
-  }
-  reader.releaseLock()
+  const p: Proc = await lab.start(
+    `forwarder-${path}`,
+    null,
+    PIN ? ['taskset', '-c', '1', ...args] : args,
+    (q) => q.stdout().includes('ready'),
+  )
   if (path === 'c' || path === 'c-mt') {
     // forwarder.c only creates the devices; configure them as openTun does for the Bun one.
     for (const [ns, t, peer] of [
@@ -113,12 +100,9 @@ async function startForwarder(path: string, cdir: string): Promise<Started | nul
     }
   }
   return {
-    pid: p.pid,
+    pid: p.proc.pid,
     stop: async () => {
-      p.kill('SIGTERM')
-      const t = setTimeout(() => p.kill('SIGKILL'), 2000)
-      await p.exited
-      clearTimeout(t)
+      await lab.stop(p, 2000)
     },
   }
 }
@@ -181,14 +165,12 @@ type J = any
 async function measure(path: string, cdir: string): Promise<Measure> {
   const target = path === 'veth' ? VETH.addrB : TUN_B.addr
   const fwd = await startForwarder(path, cdir)
-  const server = Bun.spawn(
-    ['ip', 'netns', 'exec', NS2, 'iperf3', '-s', '-B', target, ...(PIN ? ['-A', '0'] : [])],
-    {
-      stdout: 'ignore',
-      stderr: 'ignore',
-    },
+  const server = await lab.start(
+    'iperf3',
+    NS2,
+    ['iperf3', '-s', '-B', target, ...(PIN ? ['-A', '0'] : [])],
+    () => isListening(NS2, 5201, 'tcp', target),
   )
-  await Bun.sleep(300)
   try {
     const pid = fwd?.pid
     const [tcp, tcpCpu, tcpUser] = await withCpu(pid, () => iperf(target, [], TCP_SECONDS))
@@ -206,8 +188,7 @@ async function measure(path: string, cdir: string): Promise<Measure> {
     const [udp1400Pps, udp1400Cpu, udp1400User] = await udp(1400)
     return { tcpGbps, tcpCpu, tcpUser, udp64Pps, udp64Cpu, udp64User, udp1400Pps, udp1400Cpu, udp1400User }
   } finally {
-    server.kill()
-    await server.exited
+    await lab.stop(server)
     await fwd?.stop()
   }
 }
@@ -227,7 +208,7 @@ function usPerPacket(pps: number, cpu: number | null): number | null {
   return cpu === null || pps === 0 ? null : Math.round((cpu / 100 / pps) * 1e6 * 100) / 100
 }
 
-const cdir = mkdtempSync(join(tmpdir(), 'gh-tun-fwd-'))
+const cdir = lab.dir
 const runs: Record<string, Measure[]> = {}
 const loadBefore = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
 try {
@@ -244,8 +225,7 @@ try {
     }
   }
 } finally {
-  teardown()
-  rmSync(cdir, { recursive: true, force: true })
+  lab.down()
 }
 const loadAfter = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
 
