@@ -12,11 +12,16 @@ import {
   wireguardKey,
 } from '@gatehouse/app-common'
 import { ipFromText, ipToText, ipv4InPrefix, ipv6InPrefix, parseCidr } from '@gatehouse/ip-packet'
+import { TCP_ESTABLISHED_TTL_MS } from '@gatehouse/nat'
 import { z } from 'zod'
 
 /** Firezone's client tunnel ranges: clients get one address from each. */
 export const DEFAULT_CLIENT_POOL_V4 = '100.64.0.0/11'
 export const DEFAULT_CLIENT_POOL_V6 = 'fd00:2021:1111::/107'
+/** `nat.idleClientSeconds` by default: 3 h (GatewayState's IDLE_CLIENT_MS; see there). */
+export const DEFAULT_IDLE_CLIENT_S = 3 * 60 * 60
+/** Shorter would release live TCP sessions of a client that is merely quiet (their lifetime, 2 h 4 min). */
+export const MIN_IDLE_CLIENT_S = TCP_ESTABLISHED_TTL_MS / 1000
 
 const clientSchema = z.object({
   name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/, { message: 'not a client name' }),
@@ -48,6 +53,16 @@ export const gatewayConfigSchema = z
       .object({
         ipv4: cidrText.default(DEFAULT_CLIENT_POOL_V4),
         ipv6: cidrText.default(DEFAULT_CLIENT_POOL_V6),
+      })
+      .prefault({}),
+    nat: z
+      .object({
+        /**
+         * A client that sent nothing (not even a keepalive) for this long has its per-client state
+         * released: name mappings, NAT sessions, pending lookups, held packets. At least the TCP
+         * session lifetime, so that nothing live is lost.
+         */
+        idleClientSeconds: z.number().int().min(MIN_IDLE_CLIENT_S).default(DEFAULT_IDLE_CLIENT_S),
       })
       .prefault({}),
     /** Resolvers for resource names; empty = the host's /etc/resolv.conf. */

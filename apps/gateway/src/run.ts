@@ -90,6 +90,7 @@ export async function runGateway(opts: RunOptions): Promise<RunningGateway> {
     resolver,
     flags: ff.flags,
     seed: seed[1],
+    idleClientMs: cfg.nat.idleClientSeconds * 1000,
   })
 
   const shell: ShellCounters = { udpSendFailed: 0 }
@@ -106,6 +107,8 @@ export async function runGateway(opts: RunOptions): Promise<RunningGateway> {
     else if (e.type === 'handshake-failed') log.warn('client handshake failed', { client: e.client })
     else if (e.type === 'client-goodbye')
       log.info('client said goodbye', { client: e.client, reason: e.reason })
+    else if (e.type === 'client-idle')
+      log.info('idle client state released', { client: e.client, idleMs: e.idleMs, heldDiscarded: e.held })
     else if (e.type === 'drop')
       log.debug('packet dropped (sampled)', { reason: e.reason, client: e.client, flow: e.flow })
     else log.debug('dns query at site', { ...e, type: undefined })
@@ -315,6 +318,12 @@ export function registerMetrics(
     'NAT sessions created, by protocol.',
     () => ({ ...state.nat.sessions.created }),
     'protocol',
+  )
+  m.counter(
+    'gatehouse_clients_released_total',
+    "Clients whose per-client state (mappings, sessions, lookups) was released, by why: 'idle' after nat.idleClientSeconds of silence.",
+    () => ({ idle: state.stats.idleClientsReleased }),
+    'why',
   )
   m.counter(
     'gatehouse_packets_total',

@@ -32,6 +32,17 @@
  * Reverse (`handleTunPacket`): `nat.handleInbound` finds the client and session (a late packet of
  * an expired session is counted apart from one that never had a session); ICMP errors are routed
  * by their quoted packet and rewritten back (through NAT64 when the session crossed families).
+ *
+ * Idle clients (issue 9): a client that sent nothing authenticated (no data, control message,
+ * keepalive or handshake: WireGuard's `peer.stats.lastReceived`) for `idleClientMs` has its
+ * per-client state released: DNS name mappings, NAT sessions, pending lookups and held packets, as
+ * a Goodbye would (its session keys are already erased by then, 3 x REJECT_AFTER_TIME after the
+ * last handshake). The default, IDLE_CLIENT_MS = 3 h, exceeds the longest NAT session lifetime
+ * (TCP, 2 h 4 min) so that nothing live is lost: a client with a live session, or with persistent
+ * keepalives, is never idle this long. A client that comes back needs a new handshake, and after
+ * such a silence it stages its AssignedIps ahead of the packet that starts it (apps/client), so
+ * its first packet is held while the names resolve, then forwarded. Only clients that sent
+ * something since the last release are looked at, on a timer at the earliest possible expiry.
  */
 import type { Resource } from '@gatehouse/app-common'
 import {
@@ -125,6 +136,8 @@ export interface GatewayStateConfig {
   /** Hash seed for the NAT table (a random u32 from the shell). */
   seed: number
   icmpRateLimit?: IcmpRateLimiterConfig
+  /** A client silent this long has its per-client state released (default IDLE_CLIENT_MS; see the module doc). */
+  idleClientMs?: number
 }
 
 /** The gateway's own drop reasons (beside those of WireGuard, the NAT, NAT64 and ICMP). */
@@ -143,7 +156,7 @@ export const GATEWAY_DROP_REASONS = [
   'tun-queue-full',
   /** An ICMP error from the resource side that icmp-errors could not parse after the NAT routed it. */
   'icmp-error-unparsable',
-  /** A packet held while its proxy IP's name was resolving, discarded because its client was removed meanwhile. */
+  /** A packet held while its proxy IP's name was resolving, discarded because its client was removed (or released as idle) meanwhile. */
   'held-packet-discarded',
 ] as const
 export type GatewayDropReason = (typeof GATEWAY_DROP_REASONS)[number]
@@ -179,6 +192,8 @@ export type GatewayEvent =
       ipv6: readonly string[]
     }
   | { type: 'client-goodbye'; client: string; reason: string | undefined }
+  /** A client silent for `idleMs` (>= idleClientMs): its mappings, sessions, lookups and `held` packets were released. */
+  | { type: 'client-idle'; client: string; idleMs: number; held: number }
   | { type: 'dns-query'; client: string; resource: string; name: string; answered: boolean }
   /** A sample of the drops (at most one per reason per DROP_SAMPLE_INTERVAL_MS), with the flow, for debug logs. */
   | { type: 'drop'; reason: string; client: string | null; flow: string }
@@ -190,6 +205,8 @@ interface ClientSlot {
   readonly allowed: ReadonlySet<string>
   /** AssignedIps of this client still resolving at the site (packets to their proxy IPs are held). */
   resolving: number
+  /** It sent a packet or control message since it was added or last released as idle (it may hold state). */
+  holdsState: boolean
 }
 
 interface PendingResolve {
@@ -224,6 +241,13 @@ export const MAX_HELD_PACKETS = TUN_QUEUE / 2
 export const MAX_DNS_ANSWER_LEN = 1200
 /** Drops of one reason are reported as events at most this often (Firezone logs unroutable packets sampled). */
 export const DROP_SAMPLE_INTERVAL_MS = 1000
+/**
+ * Default idle time after which a silent client's state is released: 3 h, comfortably beyond the
+ * longest NAT session lifetime (TCP established, 2 h 4 min; MISSION.md), so that no live session
+ * goes, and beyond any NAT binding a client sits behind (its persistent keepalive, 25 s by
+ * default, keeps the client from ever being idle while it runs).
+ */
+export const IDLE_CLIENT_MS = 3 * 60 * 60_000
 /** Control message reason sent with Goodbye on shutdown. */
 const GOODBYE_REASON = 'gateway shutting down'
 
@@ -258,6 +282,8 @@ export class GatewayState {
     tunReads: 0,
     /** Packets to a proxy IP held while its name resolved (replayed after; see MAX_HELD_PACKETS). */
     heldWhileResolving: 0,
+    /** Clients whose per-client state was released after idleClientMs of silence. */
+    idleClientsReleased: 0,
   }
 
   private readonly resolver: SiteResolver
@@ -288,6 +314,9 @@ export class GatewayState {
   private readonly pendingForwards = new Map<number, PendingForward>()
   private readonly dnsView = new MessageView()
   private readonly dropSampledAt = new Map<string, number>()
+  private readonly idleClientMs: number
+  /** When the next client may have been silent for idleClientMs (Infinity: none holds state). */
+  private nextIdleCheck = Number.POSITIVE_INFINITY
 
   constructor(cfg: GatewayStateConfig) {
     const t4 = ipv4FromText(cfg.tunIpv4)
@@ -298,6 +327,8 @@ export class GatewayState {
     this.tun6 = t6
     this.resolver = cfg.resolver
     this.flags = cfg.flags
+    this.idleClientMs = cfg.idleClientMs ?? IDLE_CLIENT_MS
+    if (!(this.idleClientMs > 0)) throw new Error('idleClientMs: must be positive')
     this.device = new Device({
       privateKey: parseKey(cfg.privateKey, 'privateKey'),
       random: cfg.random,
@@ -341,6 +372,7 @@ export class GatewayState {
       peer,
       allowed: new Set(c.resources),
       resolving: 0,
+      holdsState: false,
     }
     this.byId.push(slot)
     this.byPeer.set(peer, slot)
@@ -381,6 +413,7 @@ export class GatewayState {
       const client = rx.peer === null ? undefined : this.byPeer.get(rx.peer)
       if (client !== undefined) {
         this.stats.rxPackets++
+        if (!client.holdsState) this.holdsState(now, client)
         if (isControlPacket(buf, rx.off, rx.len)) this.handleControl(now, client, buf, rx.off, rx.len)
         else this.outbound(now, client, buf, rx.off, rx.len)
       }
@@ -447,6 +480,7 @@ export class GatewayState {
     this.resolver.handleTimeout(now)
     this.drainResolver(now)
     this.drainDeviceEvents()
+    if (now >= this.nextIdleCheck) this.releaseIdleClients(now)
   }
 
   /**
@@ -494,12 +528,56 @@ export class GatewayState {
     if (b !== null && b < m) m = b
     const c = this.resolver.pollTimeout()
     if (c !== null && c < m) m = c
+    if (this.nextIdleCheck < m) m = this.nextIdleCheck
     return m === Number.POSITIVE_INFINITY ? null : m
   }
 
   /** The next control-plane event, or null. */
   pollEvent(): GatewayEvent | null {
     return this.events.shift() ?? null
+  }
+
+  // ---- idle clients -----------------------------------------------------------------------------
+
+  /** `client` sent something: it may now hold state, so it is watched for idleness. */
+  private holdsState(now: number, client: ClientSlot): void {
+    client.holdsState = true
+    const at = now + this.idleClientMs
+    if (at < this.nextIdleCheck) this.nextIdleCheck = at
+  }
+
+  /** Releases every client silent for idleClientMs; the next check is the earliest time another can be. */
+  private releaseIdleClients(now: number): void {
+    let next = Number.POSITIVE_INFINITY
+    for (const c of this.byName.values()) {
+      if (!c.holdsState) continue
+      const last = c.peer.stats.lastReceived
+      const idle = now - last
+      if (idle >= this.idleClientMs) this.releaseClientState(c, idle)
+      else if (last + this.idleClientMs < next) next = last + this.idleClientMs
+    }
+    this.nextIdleCheck = next
+  }
+
+  /** Forgets what `c` left behind (the client itself, its peer and addresses stay configured). */
+  private releaseClientState(c: ClientSlot, idleMs: number): void {
+    c.holdsState = false
+    this.nat.removeClient(c.id)
+    this.natAdd(c)
+    let held = 0
+    for (const [name, list] of this.pendingResolves) {
+      const keep = list.filter((p) => p.client !== c)
+      if (keep.length === list.length) continue
+      for (const p of list) if (p.client === c) held += p.held.length
+      if (keep.length === 0) this.pendingResolves.delete(name)
+      else this.pendingResolves.set(name, keep)
+    }
+    c.resolving = 0
+    this.heldCount -= held
+    this.drops['held-packet-discarded'] += held
+    for (const [handle, p] of this.pendingForwards) if (p.client === c) this.pendingForwards.delete(handle)
+    this.stats.idleClientsReleased++
+    this.events.push({ type: 'client-idle', client: c.entry.name, idleMs, held })
   }
 
   // ---- client -> resource -----------------------------------------------------------------------

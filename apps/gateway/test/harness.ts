@@ -79,7 +79,10 @@ export class TestClient {
     seed: number,
     index: number,
   ) {
-    this.device = new Device({ privateKey, random: seededRandom(seed), unixMs: () => 1_700_000_000_000 })
+    // A wall clock that moves on with every initiation: the gateway refuses a repeated TAI64N
+    // timestamp as a replay (paper §5.1), so a client that handshakes again must write a later one.
+    let wall = 1_700_000_000_000
+    this.device = new Device({ privateKey, random: seededRandom(seed), unixMs: () => (wall += 1000) })
     this.gw = this.device.addPeer({
       publicKey: gatewayPublic,
       endpoint: GW_ENDPOINT,
