@@ -357,5 +357,10 @@ export function registerMetrics(
     'WireGuard handshakes completed with the gateway.',
     () => state.stats.handshakes,
   )
+  m.counter(
+    'gatehouse_goodbye_handshake_retries_total',
+    'Handshake initiations re-sent early after a Goodbye (250 ms doubling backoff, instead of REKEY_TIMEOUT).',
+    () => state.stats.goodbyeRetries,
+  )
   return m
 }
