@@ -10,6 +10,7 @@
  * JIT, while most IPv4 words are small ints, so code trained on one kind
  * deoptimised on the other; measured 3x slower IPv6 lookups (README).
  */
+import { get32, put32 } from '@gatehouse/ip-packet'
 import { PROTO_ICMP, PROTO_ICMPV6 } from './constants.ts'
 
 /** The routing tuple of a packet: filled by `readFlow` from a packet view, or by hand in tests. */
@@ -60,24 +61,17 @@ export class Flow {
   }
 }
 
-/** Read the 16 bytes at `b[off..]` into four big-endian words. */
+/** Read the 16 bytes at `b[off..]` into four big-endian words (the packet path's IPv6 address read). */
 export function bytesToWords(b: Uint8Array, off: number, out: Int32Array): void {
-  for (let i = 0; i < 4; i++) {
-    const o = off + 4 * i
-    out[i] = (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]
-  }
+  // `| 0` keeps the word a signed int (see above): storing get32's unsigned value, a double
+  // from 2^31 on, measured 1.6x slower per 16 bytes (3.1 vs 4.9 ns; the `| 0` form equals the
+  // hand-inlined shifts).
+  for (let i = 0; i < 4; i++) out[i] = get32(b, off + 4 * i) | 0
 }
 
 /** Write four words (from `w[wOff..wOff+4)`) as 16 bytes at `b[off..]`. */
 export function wordsToBytes(w: Int32Array, wOff: number, b: Uint8Array, off: number): void {
-  for (let i = 0; i < 4; i++) {
-    const v = w[wOff + i]
-    const o = off + 4 * i
-    b[o] = v >>> 24
-    b[o + 1] = v >>> 16
-    b[o + 2] = v >>> 8
-    b[o + 3] = v
-  }
+  for (let i = 0; i < 4; i++) put32(b, off + 4 * i, w[wOff + i])
 }
 
 /** True for ICMP echo request/reply (RFC 792 types 8/0; RFC 4443 §4 types 128/129). */

@@ -33,7 +33,7 @@ import {
   TCP_RST,
 } from './constants.ts'
 import { DnsResourceNat } from './dns-mappings.ts'
-import { Flow, isIcmpEcho, isIcmpError, NatResult } from './flow.ts'
+import { bytesToWords, Flow, isIcmpEcho, isIcmpError, NatResult } from './flow.ts'
 import {
   INBOUND_VERDICTS,
   type InboundAction,
@@ -581,12 +581,8 @@ function readAddrs(
     d[3] = dst4
     return
   }
-  for (let i = 0; i < 4; i++) {
-    const o = srcOff + 4 * i
-    s[i] = (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]
-    const e = dstOff + 4 * i
-    d[i] = (b[e] << 24) | (b[e + 1] << 16) | (b[e + 2] << 8) | b[e + 3]
-  }
+  bytesToWords(b, srcOff, s)
+  bytesToWords(b, dstOff, d)
 }
 
 /** Parse address text into `probe.dst` (config path); false when it is no address. */
