@@ -2,7 +2,7 @@
  * End-to-end WireGuard benchmark (issue 8). Run as root:
  *   bun wireguard/run.ts [--quick] [--rekey] [--pairs=go-go,ours-ours,ours-go]
  *
- * Two network namespaces, gh-wg-e1 (iperf3 client) and gh-wg-e2 (server), joined by a veth pair
+ * Two network namespaces, gh-wg-e<pid>-1 (iperf3 client) and -2 (server), joined by a veth pair
  * (the "Internet"). On each side a WireGuard endpoint with a TUN device carries 10.206.0.0/24:
  * - `go-go`: wireguard-go on both ends (configured with `wg setconf`), the reference;
  * - `ours-ours`: bench/wireguard/peer.ts (@gatehouse/wireguard + @gatehouse/tun) on both ends;
@@ -14,15 +14,25 @@
  * prints its stats (handshakes ≥ 2 means it rekeyed) and the stream must survive the rekey. Side by side in one run; namespaces removed at the end.
  * Writes bench-results/wireguard-e2e.json in the bench workspace.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Subprocess } from 'bun'
+import {
+  isListening,
+  Lab,
+  type Proc,
+  run as sh,
+  skipReason,
+  startWireguardGo,
+  tryRun,
+  waitFor,
+  wgKeyPair,
+  wgPublicKey,
+} from '@gatehouse/netns-kit'
 
-const NS1 = 'gh-wg-e1'
-const NS2 = 'gh-wg-e2'
+const ID = process.pid % 100000
 const VETH = { a: 'ghwge1', b: 'ghwge2', addrA: '10.205.0.1', addrB: '10.205.0.2' }
-const TUN = { a: 'ghwgt1', b: 'ghwgt2', addrA: '10.206.0.1', addrB: '10.206.0.2' }
+// Per-pid TUN names: wireguard-go's UAPI socket (/var/run/wireguard/<name>.sock) is shared by all namespaces.
+const TUN = { a: `ghwg${ID}a`, b: `ghwg${ID}b`, addrA: '10.206.0.1', addrB: '10.206.0.2' }
 const PORT = 51820
 const MTU = 1420
 const quick = process.argv.includes('--quick')
@@ -34,45 +44,34 @@ const PAIRS = (pairsArg ?? 'go-go,ours-ours,ours-go').split(',')
 const CLK_TCK = 100
 const here = import.meta.dir
 
-if (process.getuid?.() !== 0) {
-  console.error('wireguard e2e bench: needs root (network namespaces, TUN devices); skipping')
+const SKIP = skipReason(['iperf3', 'wireguard-go', 'wg', 'ping', 'ss'])
+if (SKIP) {
+  console.error(`wireguard e2e bench: ${SKIP}; skipping`)
   process.exit(0)
 }
 
-function sh(cmd: string[], check = true): string {
-  const r = Bun.spawnSync(cmd, { stdout: 'pipe', stderr: 'pipe' })
-  if (check && r.exitCode !== 0) throw new Error(`${cmd.join(' ')}: ${r.stderr.toString()}`)
-  return r.stdout.toString()
-}
+// Namespaces gh-wg-e<pid>-1 and -2, removed at the end (also on a crash or Ctrl-C).
+const lab = new Lab(`gh-wg-e${ID}-`)
+const NS1 = lab.ns('1')
+const NS2 = lab.ns('2')
 
 function setup(): void {
-  teardown()
-  sh(['ip', 'netns', 'add', NS1])
-  sh(['ip', 'netns', 'add', NS2])
-  for (const ns of [NS1, NS2]) sh(['ip', '-n', ns, 'link', 'set', 'lo', 'up'])
-  sh(['ip', '-n', NS1, 'link', 'add', VETH.a, 'type', 'veth', 'peer', 'name', VETH.b, 'netns', NS2])
-  sh(['ip', '-n', NS1, 'addr', 'add', `${VETH.addrA}/24`, 'dev', VETH.a])
-  sh(['ip', '-n', NS2, 'addr', 'add', `${VETH.addrB}/24`, 'dev', VETH.b])
-  sh(['ip', '-n', NS1, 'link', 'set', VETH.a, 'up'])
-  sh(['ip', '-n', NS2, 'link', 'set', VETH.b, 'up'])
-}
-
-function teardown(): void {
-  sh(['ip', 'netns', 'del', NS1], false)
-  sh(['ip', 'netns', 'del', NS2], false)
+  lab.veth(
+    { ns: NS1, dev: VETH.a, addrs: [`${VETH.addrA}/24`] },
+    { ns: NS2, dev: VETH.b, addrs: [`${VETH.addrB}/24`] },
+  )
 }
 
 const keys = {
-  a: sh(['wg', 'genkey']).trim(),
-  b: sh(['wg', 'genkey']).trim(),
+  a: wgKeyPair().privateKey,
+  b: wgKeyPair().privateKey,
 }
-const pub = (k: string) =>
-  Bun.spawnSync(['wg', 'pubkey'], { stdin: new TextEncoder().encode(k), stdout: 'pipe' })
-    .stdout.toString()
-    .trim()
+const pub = wgPublicKey
 
 interface End {
-  proc: Subprocess
+  proc: Proc['proc']
+  /** What the process wrote to stderr so far. */
+  log(): string
   stop(): Promise<void>
 }
 
@@ -85,39 +84,23 @@ async function startGo(
   peerAddr: string,
   endpoint?: string,
 ): Promise<End> {
-  const proc = Bun.spawn(['ip', 'netns', 'exec', ns, 'wireguard-go', '-f', dev], {
-    stdout: 'ignore',
-    stderr: 'ignore',
+  const p = await startWireguardGo(lab, {
+    ns,
+    ifname: dev,
+    privateKey: key,
+    listenPort: PORT,
+    peers: [
+      {
+        publicKey: pub(peerKey),
+        allowedIps: [`${peerAddr}/32`],
+        endpoint: endpoint ? `${endpoint}:${PORT}` : undefined,
+      },
+    ],
+    addrs: [`${addr}/32`],
+    routes: [`${peerAddr}/32`],
+    mtu: MTU,
   })
-  const sock = `/var/run/wireguard/${dev}.sock`
-  for (let i = 0; i < 100; i++) {
-    if (Bun.spawnSync(['test', '-S', sock]).exitCode === 0) break
-    await Bun.sleep(20)
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'gh-wg-'))
-  const conf = join(dir, 'wg.conf')
-  const lines = [
-    '[Interface]',
-    `PrivateKey = ${key}`,
-    `ListenPort = ${PORT}`,
-    '[Peer]',
-    `PublicKey = ${pub(peerKey)}`,
-  ]
-  lines.push(`AllowedIPs = ${peerAddr}/32`)
-  if (endpoint) lines.push(`Endpoint = ${endpoint}:${PORT}`)
-  writeFileSync(conf, `${lines.join('\n')}\n`)
-  sh(['ip', 'netns', 'exec', ns, 'wg', 'setconf', dev, conf])
-  rmSync(dir, { recursive: true, force: true })
-  sh(['ip', '-n', ns, 'addr', 'add', `${addr}/32`, 'dev', dev])
-  sh(['ip', '-n', ns, 'link', 'set', dev, 'mtu', String(MTU), 'up'])
-  sh(['ip', '-n', ns, 'route', 'add', `${peerAddr}/32`, 'dev', dev])
-  return {
-    proc,
-    async stop() {
-      proc.kill()
-      await proc.exited
-    },
-  }
+  return { proc: p.proc, log: p.stderr, stop: () => lab.stop(p).then(() => {}) }
 }
 
 async function startOurs(
@@ -142,24 +125,29 @@ async function startOurs(
   // WG_BENCH_PROFILE=<dir>: CPU profiles of our peers (markdown), written when they exit.
   const prof = process.env.WG_BENCH_PROFILE
   const profArgs = prof ? ['--cpu-prof-md', `--cpu-prof-dir=${prof}`] : []
-  const proc = Bun.spawn(['ip', 'netns', 'exec', ns, process.execPath, ...profArgs, join(here, 'peer.ts')], {
-    stdout: 'pipe',
-    stderr: 'inherit',
-    env: { ...process.env, WG_BENCH: JSON.stringify(cfg) },
-  })
-  const reader = proc.stdout.getReader()
-  let text = ''
-  while (!text.includes('ready')) {
-    const { value, done } = await reader.read()
-    if (done) throw new Error(`our peer in ${ns} exited before ready`)
-    text += new TextDecoder().decode(value)
-  }
-  reader.releaseLock()
+  const p = await lab.start(
+    `ours-${dev}`,
+    null,
+    [
+      'env',
+      `WG_BENCH=${JSON.stringify(cfg)}`,
+      'ip',
+      'netns',
+      'exec',
+      ns,
+      process.execPath,
+      ...profArgs,
+      join(here, 'peer.ts'),
+    ],
+    (q) => q.stdout().includes('ready'),
+  )
   return {
-    proc,
+    proc: p.proc,
+    log: p.stderr,
     async stop() {
-      proc.kill()
-      await proc.exited
+      await lab.stop(p)
+      // Our peer's stderr (errors, the SIGUSR1 stats) goes to the bench's own, as when it was inherited.
+      process.stderr.write(p.stderr())
     },
   }
 }
@@ -191,11 +179,9 @@ async function measure(
   seconds: number,
   extra: string[] = [],
 ): Promise<Result> {
-  const server = Bun.spawn(['ip', 'netns', 'exec', NS2, 'iperf3', '-s', '-1', '-B', TUN.addrB], {
-    stdout: 'ignore',
-    stderr: 'ignore',
-  })
-  await Bun.sleep(300)
+  const server = await lab.start('iperf3', NS2, ['iperf3', '-s', '-1', '-B', TUN.addrB], () =>
+    isListening(NS2, 5201, 'tcp', TUN.addrB),
+  )
   const args = ['ip', 'netns', 'exec', NS1, 'iperf3', '-c', TUN.addrB, '-t', String(seconds), '-J']
   if (test === 'udp') args.push('-u', '-b', '0', '-l', String(MTU - 28 - 20))
   args.push(...extra)
@@ -209,8 +195,7 @@ async function measure(
   const elapsed = (performance.now() - t0) / 1000
   const p1 = rxPackets(NS2, TUN.b)
   const c1 = ends.map((e) => cpuTicks(e.proc.pid))
-  server.kill()
-  await server.exited
+  await lab.stop(server)
   const cpuPct = (c1.reduce((a, b, i) => a + b - c0[i], 0) / CLK_TCK / elapsed) * 100
   const j = JSON.parse(out)
   if (j.error) throw new Error(`iperf3 (${pair} ${test}): ${j.error}`)
@@ -241,13 +226,8 @@ async function startPair(pair: string): Promise<End[]> {
       ? await startGo(NS2, TUN.b, keys.b, keys.a, TUN.addrB, TUN.addrA)
       : await startOurs(NS2, TUN.b, keys.b, keys.a, TUN.addrB, TUN.addrA)
   // First packet starts the handshake (e1 initiates).
-  const ping = Bun.spawnSync(
-    ['ip', 'netns', 'exec', NS1, 'ping', '-c', '3', '-i', '0.3', '-W', '2', TUN.addrB],
-    {
-      stdout: 'pipe',
-    },
-  )
-  if (!/ [1-3] received/.test(ping.stdout.toString())) throw new Error(`${pair}: no ping through the tunnel`)
+  const ping = tryRun(['ip', 'netns', 'exec', NS1, 'ping', '-c', '3', '-i', '0.3', '-W', '2', TUN.addrB])
+  if (!/ [1-3] received/.test(ping.stdout)) throw new Error(`${pair}: no ping through the tunnel`)
   return [a, b]
 }
 
@@ -271,13 +251,13 @@ try {
       const r = await measure('ours-go', ends, 'tcp', 130, ['-b', '50M'])
       results.push({ ...r, test: 'tcp 50M 130 s (rekey)' })
       ends[0].proc.kill('SIGUSR1')
-      await Bun.sleep(200)
+      await waitFor('our peer to print its stats', () => ends[0].log().includes('"stats"'))
     } finally {
       for (const e of ends.reverse()) await e.stop()
     }
   }
 } finally {
-  teardown()
+  lab.down()
 }
 
 const pad = (s: string, n: number) => s.padEnd(n)
