@@ -91,6 +91,7 @@ import {
   type DatagramVerdict,
   Device,
   type Endpoint,
+  INITIATION_LEN,
   type Peer,
   parseKey,
   type Transmit,
@@ -158,6 +159,12 @@ export const GATEWAY_DROP_REASONS = [
   'icmp-error-unparsable',
   /** A packet held while its proxy IP's name was resolving, discarded because its client was removed (or released as idle) meanwhile. */
   'held-packet-discarded',
+  /**
+   * A handshake initiation after `shutdown()` said Goodbye (the shell's drain time): not answered, so
+   * the client's handshake reaches the gateway that replaces this one instead of a session with
+   * one about to vanish (which only WireGuard's timers would notice, after 15 s).
+   */
+  'gateway-closing',
 ] as const
 export type GatewayDropReason = (typeof GATEWAY_DROP_REASONS)[number]
 
@@ -317,6 +324,8 @@ export class GatewayState {
   private readonly idleClientMs: number
   /** When the next client may have been silent for idleClientMs (Infinity: none holds state). */
   private nextIdleCheck = Number.POSITIVE_INFINITY
+  /** `shutdown()` said Goodbye: new handshakes are refused (see 'gateway-closing'). */
+  private closing = false
 
   constructor(cfg: GatewayStateConfig) {
     const t4 = ipv4FromText(cfg.tunIpv4)
@@ -404,8 +413,25 @@ export class GatewayState {
   // ---- (B) input ------------------------------------------------------------------------------
 
   /** A UDP datagram `buf[0..len)` from `from`. Decrypts in place. Returns WireGuard's verdict. */
-  handleDatagram(now: number, from: Endpoint, buf: Uint8Array, len = buf.length): DatagramVerdict {
+  handleDatagram(
+    now: number,
+    from: Endpoint,
+    buf: Uint8Array,
+    len = buf.length,
+  ): DatagramVerdict | 'gateway-closing' {
     this.begin(now)
+    // WireGuard message type 1 (paper §5.4.2): type byte, three reserved zero bytes, 148 bytes in all.
+    if (
+      this.closing &&
+      len === INITIATION_LEN &&
+      buf[0] === 1 &&
+      buf[1] === 0 &&
+      buf[2] === 0 &&
+      buf[3] === 0
+    ) {
+      this.drops['gateway-closing']++
+      return 'gateway-closing'
+    }
     const v = this.device.handleDatagram(now, from, buf, len)
     if (v !== 'forward' && v !== 'consumed') this.sampleDrop(now, v, null, null, from)
     else if (v === 'forward') {
@@ -489,6 +515,9 @@ export class GatewayState {
    */
   shutdown(now: number): number {
     this.begin(now)
+    // From now on handshakes are refused: a client that heard our Goodbye must handshake with our
+    // successor, not with us during the shell's last milliseconds.
+    this.closing = true
     let n = 0
     for (const c of this.byName.values()) {
       if (c.peer.sendingKeypair(now) === null) continue

@@ -291,6 +291,31 @@ describe('issue 9: WireGuard and the control channel', () => {
     })
     expect(b.client('bob').control).toEqual([])
   })
+
+  test('after its Goodbye, the closing gateway answers no handshake (the client must reach its successor); data still flows', () => {
+    b.connect('alice')
+    b.connect('bob')
+    b.gateway.shutdown(b.now)
+    b.advance(0)
+    // Alice's session is fresh: her packets still pass during the shell's drain time.
+    b.send('alice', buildUdp4({ src: v4(ALICE.ipv4), dst: v4('10.0.0.5'), srcPort: 1, dstPort: 2 }))
+    expect(b.takeTun().length).toBe(1)
+    // Bob heard the Goodbye, dropped his session and handshakes again: refused, counted, unanswered.
+    const c = b.client('bob')
+    c.device.removePeer(c.gw)
+    const gw = c.device.addPeer({
+      publicKey: c.gw.publicKey,
+      endpoint: GW_ENDPOINT,
+      allowedIps: ['0.0.0.0/0'],
+    })
+    const hs = b.gateway.peerOf('bob')!.stats.handshakes
+    c.device.initiate(b.now, gw)
+    const t = c.device.pollTransmit()!
+    expect(b.gateway.handleDatagram(b.now, c.endpoint, t.data.slice(0, t.length))).toBe('gateway-closing')
+    expect(b.gateway.pollTransmit()).toBeNull()
+    expect(b.gateway.drops['gateway-closing']).toBe(1)
+    expect(b.gateway.peerOf('bob')!.stats.handshakes).toBe(hs)
+  })
 })
 
 describe('MISSION.md "Gateway, NAT": the data path', () => {
