@@ -12,20 +12,17 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { buildControlPacket, MessageType } from '@gatehouse/control'
 import {
   isListening,
   Lab,
   linkExists,
-  masquerade,
   run,
   setWgConfig,
   skipReason,
-  startDnsmasq,
   startWireguardGo,
   waitFor,
-  wgKeyPair,
 } from '@gatehouse/netns-kit'
+import { assignedIps, buildGatewayPath, gatewayConfig, WEB_PROXY_IPS } from '../test/path.ts'
 
 const SKIP = skipReason(['wireguard-go', 'wg', 'nft', 'iperf3', 'dnsmasq', 'python3', 'ping', 'ss'])
 if (SKIP) {
@@ -81,64 +78,18 @@ async function iperf(
   }
 }
 
-const NS_C = lab.ns('c')
-const NS_G = lab.ns('g')
-const NS_S = lab.ns('s')
+const path = await buildGatewayPath(lab, { net: 78, clientIf: WG_C, names: ['app.example.test'] })
+const { c: NS_C, g: NS_G, s: NS_S } = path
 try {
-  lab.veth(
-    { ns: NS_C, dev: 'c0', addrs: ['192.168.78.1/24'] },
-    { ns: NS_G, dev: 'g0', addrs: ['192.168.78.2/24'] },
-  )
-  lab.veth({ ns: NS_G, dev: 'g1', addrs: ['10.78.0.1/24'] }, { ns: NS_S, dev: 's0', addrs: [`${SITE}/24`] })
-  lab.sysctl(NS_G, 'net.ipv4.ip_forward=1')
-  masquerade(NS_G, { table: 'gh_gw', oif: 'g1', v4: ['100.64.0.0/11'] })
-  const gw = wgKeyPair()
-  const c = wgKeyPair()
-  await startDnsmasq(lab, { ns: NS_S, listen: [SITE], wildcards: { 'app.example.test': SITE } })
-
-  // The client: wireguard-go in both runs.
-  const clientPeer = {
-    publicKey: gw.publicKey,
-    endpoint: '192.168.78.2:51820',
-    allowedIps: [
-      '10.78.0.0/24',
-      '100.64.0.1/32',
-      '100.96.0.0/11',
-      '::/128',
-      'fd00:2021:1111::1/128',
-      'fd00:2021:1111:8000::/107',
-    ],
-  }
-  await startWireguardGo(lab, {
-    ns: NS_C,
-    ifname: WG_C,
-    privateKey: c.privateKey,
-    peers: [clientPeer],
-    addrs: ['100.64.0.2/32', 'fd00:2021:1111::2/128'],
-    routes: ['10.78.0.0/24', '100.96.0.0/11', 'fd00:2021:1111:8000::/107'],
-  })
-
   // 1. Our gateway.
-  const cfg = {
-    listen: '0.0.0.0:51820',
-    privateKey: gw.privateKey,
-    tun: { name: GW_TUN, mtu: 1420 },
-    upstreamDns: [SITE],
-    log: { console: 'none' },
-    resources: [
+  const cfg = gatewayConfig(
+    path,
+    [
       { id: 'site', type: 'cidr', address: '10.78.0.0/24' },
       { id: 'web', type: 'dns', address: '*.example.test' },
     ],
-    clients: [
-      {
-        name: 'c',
-        publicKey: c.publicKey,
-        ipv4: '100.64.0.2',
-        ipv6: 'fd00:2021:1111::2',
-        resources: ['site', 'web'],
-      },
-    ],
-  }
+    { tun: { name: GW_TUN, mtu: 1420 }, log: { console: 'none' } },
+  )
   writeFileSync(join(lab.dir, 'gw.json'), JSON.stringify(cfg))
   const ours = await lab.start(
     'gateway',
@@ -152,22 +103,7 @@ try {
   // The NAT paths: the client tells the gateway app.example.test's proxy IPs (as apps/client would),
   // injected on wireguard-go's TUN through an AF_PACKET socket; the name has only an A record, so its
   // IPv6 proxy IPs go through NAT64.
-  const control = buildControlPacket({
-    type: MessageType.AssignedIps,
-    requestId: 1,
-    resource: 'web',
-    domain: 'app.example.test',
-    proxyIps: [
-      '100.96.0.1',
-      '100.96.0.2',
-      '100.96.0.3',
-      '100.96.0.4',
-      'fd00:2021:1111:8000::1',
-      'fd00:2021:1111:8000::2',
-      'fd00:2021:1111:8000::3',
-      'fd00:2021:1111:8000::4',
-    ],
-  })
+  const control = assignedIps(1, 'web', 'app.example.test', WEB_PROXY_IPS)
   const py =
     'import socket,sys\ns=socket.socket(socket.AF_PACKET,socket.SOCK_DGRAM)\ns.sendto(bytes.fromhex(sys.argv[2]),(sys.argv[1],0x86DD))\n'
   inNs(NS_C, 'python3', '-c', py, WG_C, Buffer.from(control).toString('hex'))
@@ -190,15 +126,15 @@ try {
   await startWireguardGo(lab, {
     ns: NS_G,
     ifname: WG_G,
-    privateKey: gw.privateKey,
+    privateKey: path.gateway.privateKey,
     listenPort: 51820,
-    peers: [{ publicKey: c.publicKey, allowedIps: ['100.64.0.2/32'] }],
+    peers: [{ publicKey: path.client.publicKey, allowedIps: ['100.64.0.2/32'] }],
     addrs: ['100.64.0.1/32'],
     routes: ['100.64.0.0/11'],
     mtu: 1420,
   })
   // The client still holds a session with the stopped gateway: start it afresh.
-  setWgConfig(lab, NS_C, WG_C, { privateKey: c.privateKey, peers: [clientPeer] })
+  setWgConfig(lab, NS_C, WG_C, { privateKey: path.client.privateKey, peers: [path.clientPeer] })
   run(['ip', '-n', NS_C, 'route', 'replace', '10.78.0.0/24', 'dev', WG_C])
   inNs(NS_C, 'ping', '-c', '2', '-i', '0.2', '-W', '3', SITE)
   const goPid = pidIn(NS_G, 'wireguard-go')

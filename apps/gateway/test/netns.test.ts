@@ -9,21 +9,18 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { buildControlPacket, decodeControlPacket, MessageType } from '@gatehouse/control'
+import { decodeControlPacket, MessageType } from '@gatehouse/control'
 import {
   isListening,
   Lab,
-  masquerade,
   nonZeroSamples,
   type Proc,
   run,
   skipReason,
-  startDnsmasq,
-  startWireguardGo,
   tryRun,
   waitFor,
-  wgKeyPair,
 } from '@gatehouse/netns-kit'
+import { assignedIps, buildGatewayPath, gatewayConfig, WEB_PROXY_IPS } from './path.ts'
 
 const SKIP = skipReason(['wireguard-go', 'wg', 'nft', 'dnsmasq', 'ping', 'python3', 'curl'])
 if (SKIP) console.warn(`skipping gateway netns smoke test: ${SKIP}`)
@@ -33,7 +30,6 @@ const id = process.pid % 100000
 const PREFIX = `gh-gw-${id}-`
 const NS_C = `${PREFIX}c`
 const NS_G = `${PREFIX}g`
-const NS_S = `${PREFIX}s`
 const WG_IF = `ghgwc${id}`
 const GW_TUN = `ghgwt${id}`
 const MAIN = join(import.meta.dir, '..', 'src', 'main.ts')
@@ -103,21 +99,10 @@ except OSError as e:
 describe.skipIf(!RUN)('gateway app in network namespaces (issue 9, root)', () => {
   beforeAll(async () => {
     lab = new Lab(PREFIX)
-    for (const name of ['c', 'g', 's']) lab.ns(name)
-    // Links are created inside the namespaces: the host's interfaces are never touched.
-    lab.veth(
-      { ns: NS_C, dev: 'c0', addrs: ['192.168.77.1/24'] },
-      { ns: NS_G, dev: 'g0', addrs: ['192.168.77.2/24'] },
-    )
-    lab.veth({ ns: NS_G, dev: 'g1', addrs: ['10.77.0.1/24'] }, { ns: NS_S, dev: 's0', addrs: [`${SITE}/24`] })
-    lab.sysctl(NS_G, 'net.ipv4.ip_forward=1')
-    // The host masquerades the clients' tunnel IPs towards the site (MISSION.md picture).
-    masquerade(NS_G, { table: 'gh_gw', oif: 'g1', v4: ['100.64.0.0/11'] })
-
-    await startDnsmasq(lab, {
-      ns: NS_S,
-      listen: [SITE],
-      wildcards: { 'app.example.test': SITE, 'db.corp.test': SITE },
+    const path = await buildGatewayPath(lab, {
+      net: 77,
+      clientIf: WG_IF,
+      names: ['app.example.test', 'db.corp.test'],
     })
 
     // A PostHog-compatible flag backend on the gateway's loopback: answers what the file says.
@@ -135,64 +120,32 @@ describe.skipIf(!RUN)('gateway app in network namespaces (issue 9, root)', () =>
       isListening(NS_G, 18080, 'tcp', '127.0.0.1'),
     )
 
-    const gw = wgKeyPair()
-    const c = wgKeyPair()
-    const cfg = {
-      listen: '0.0.0.0:51820',
-      privateKey: gw.privateKey,
-      tun: { name: GW_TUN },
-      upstreamDns: [SITE],
-      log: { console: 'json', level: 'DEBUG' },
-      metrics: { listen: '127.0.0.1:19109' },
-      featureFlags: {
-        url: 'http://127.0.0.1:18080',
-        apiKey: 'phc_test',
-        intervalSeconds: 1,
-        timeoutMs: 500,
-        graceSeconds: 30,
-      },
-      resources: [
+    const cfg = gatewayConfig(
+      path,
+      [
         { id: 'site', type: 'cidr', address: '10.77.0.0/24' },
         { id: 'web', type: 'dns', address: '*.example.test' },
         { id: 'db', type: 'dns', address: 'db.corp.test', filters: [{ protocol: 'tcp', ports: ['443'] }] },
       ],
-      clients: [
-        {
-          name: 'alice',
-          publicKey: c.publicKey,
-          ipv4: '100.64.0.2',
-          ipv6: 'fd00:2021:1111::2',
-          resources: ['site', 'web', 'db'],
+      {
+        tun: { name: GW_TUN },
+        log: { console: 'json', level: 'DEBUG' },
+        metrics: { listen: '127.0.0.1:19109' },
+        featureFlags: {
+          url: 'http://127.0.0.1:18080',
+          apiKey: 'phc_test',
+          intervalSeconds: 1,
+          timeoutMs: 500,
+          graceSeconds: 30,
         },
-      ],
-    }
+      },
+    )
     const cfgFile = join(lab.dir, 'gateway.json')
     writeFileSync(cfgFile, JSON.stringify(cfg))
     gateway = await lab.start('gateway', NS_G, [process.execPath, MAIN, 'run', '--config', cfgFile], (p) =>
       p.stderr().includes('gateway running'),
     )
 
-    await startWireguardGo(lab, {
-      ns: NS_C,
-      ifname: WG_IF,
-      privateKey: c.privateKey,
-      peers: [
-        {
-          publicKey: gw.publicKey,
-          endpoint: '192.168.77.2:51820',
-          allowedIps: [
-            '10.77.0.0/24',
-            '100.96.0.0/11',
-            '100.64.0.1/32',
-            '::/128',
-            'fd00:2021:1111::1/128',
-            'fd00:2021:1111:8000::/107',
-          ],
-        },
-      ],
-      addrs: ['100.64.0.2/32', 'fd00:2021:1111::2/128'],
-      routes: ['10.77.0.0/24', '100.96.0.0/11', 'fd00:2021:1111:8000::/107'],
-    })
     await waitLog('the flag backend answered', 'feature flag backend answered')
   }, 60_000)
 
@@ -207,22 +160,7 @@ describe.skipIf(!RUN)('gateway app in network namespaces (issue 9, root)', () =>
   }, 30_000)
 
   test('control: AssignedIps on the tunnel -> DomainStatus active -> ping the proxy IP through the NAT', async () => {
-    const packet = buildControlPacket({
-      type: MessageType.AssignedIps,
-      requestId: 42,
-      resource: 'web',
-      domain: 'app.example.test',
-      proxyIps: [
-        '100.96.0.1',
-        '100.96.0.2',
-        '100.96.0.3',
-        '100.96.0.4',
-        'fd00:2021:1111:8000::1',
-        'fd00:2021:1111:8000::2',
-        'fd00:2021:1111:8000::3',
-        'fd00:2021:1111:8000::4',
-      ],
-    })
+    const packet = assignedIps(42, 'web', 'app.example.test', WEB_PROXY_IPS)
     const answer = controlExchange(packet)
     expect(decodeControlPacket(answer, 0, answer.length)).toEqual({
       type: MessageType.DomainStatus,
@@ -261,13 +199,7 @@ except socket.timeout:
 
   test('issue 9 §5: a filtered port is refused at once (administratively prohibited); the allowed one passes', () => {
     const answer = controlExchange(
-      buildControlPacket({
-        type: MessageType.AssignedIps,
-        requestId: 43,
-        resource: 'db',
-        domain: 'db.corp.test',
-        proxyIps: ['100.96.0.9', '100.96.0.10', '100.96.0.11', '100.96.0.12'],
-      }),
+      assignedIps(43, 'db', 'db.corp.test', ['100.96.0.9', '100.96.0.10', '100.96.0.11', '100.96.0.12']),
     )
     expect(decodeControlPacket(answer, 0, answer.length)).toMatchObject({ requestId: 43, status: 'active' })
     // ICMP 3/13 from the gateway: EHOSTUNREACH before the 3 s socket timeout would say 'timeout'.
