@@ -45,7 +45,8 @@ export const MAX_WAITERS_PER_NAME = 64
 /**
  * After a Goodbye, an unanswered handshake initiation is re-sent this long after it went out, then
  * after twice as long each time, until the step reaches REKEY_TIMEOUT (250, 500, 1000, 2000 and
- * 4000 ms: five extra initiations at most, ~7.75 s), when WireGuard's own retransmission takes over.
+ * 4000 ms, each plus up to 25% jitter: five extra initiations at most, within ~7.75-9.7 s), when
+ * WireGuard's own retransmission takes over.
  *
  * Why: a packet that leaves between the old gateway's Goodbye and the new one's start (say the
  * last ACK of a closed connection) starts a handshake towards nobody. WireGuard would retry it
@@ -55,8 +56,12 @@ export const MAX_WAITERS_PER_NAME = 64
  * the responder's side (REKEY_TIMEOUT is a floor only for a peer that knows nothing better); the
  * responder accepts a new initiation from one peer every 20 ms and, under load, 20/s per source,
  * so 4/s at most stays far inside both, and the backoff bounds what a gateway that stays away costs.
- * The new gateway then answers within this step of its start: ~0.25-2 s for a restart of 1-4 s.
+ * A step is about the time since the first initiation, so the new gateway is reached at most that
+ * long (+ jitter) after it listens: the blackout is at most about twice the restart's own duration
+ * (restart 0.4 s -> traffic at 0.75 s; 1 s -> 1.75 s), not REKEY_TIMEOUT or more.
  */
 export const GOODBYE_RETRY_FIRST_MS = 250
 /** Where the Goodbye backoff hands over to WireGuard's own retransmission pace. */
 export const GOODBYE_RETRY_MAX_MS = REKEY_TIMEOUT_MS
+/** Each step of the Goodbye backoff gets a random extra of up to step / this (so up to 25%). */
+export const GOODBYE_RETRY_JITTER_DIVISOR = 4

@@ -93,6 +93,7 @@ import {
 import {
   DNS_PORT,
   GOODBYE_RETRY_FIRST_MS,
+  GOODBYE_RETRY_JITTER_DIVISOR,
   GOODBYE_RETRY_MAX_MS,
   MAX_STAGED_RESYNC,
   MAX_WAITERS_PER_NAME,
@@ -295,6 +296,8 @@ export class ClientState<H = unknown> {
   private goodbyeRetryAt = Number.POSITIVE_INFINITY
   /** Scratch for the empty answers (NXDOMAIN, SERVFAIL, ...) made from held answers. */
   private readonly emptyOut = new Uint8Array(ANSWER_BUF_LEN)
+  private readonly random: (out: Uint8Array) => void
+  private readonly jitterBytes = new Uint8Array(2)
 
   constructor(opts: ClientStateOptions) {
     this.drops = Object.fromEntries(CLIENT_DROPS.map((r) => [r, 0])) as Record<ClientDrop, number>
@@ -306,6 +309,7 @@ export class ClientState<H = unknown> {
     this.tun6 = t6
     this.statusTimeoutMs = opts.statusTimeoutMs ?? STATUS_TIMEOUT_MS
     this.refreshAfterMs = opts.refreshAfterMs ?? REFRESH_AFTER_MS
+    this.random = opts.random
     this.device = new Device({ privateKey: opts.privateKey, random: opts.random, unixMs: opts.unixMs })
     this.peerConfig = {
       publicKey: opts.gatewayPublicKey,
@@ -819,7 +823,18 @@ export class ClientState<H = unknown> {
   private armGoodbyeRetry(): void {
     const sent = this.peer.lastSentHandshake
     if (this.goodbyeRetryAt === Number.POSITIVE_INFINITY && sent !== Number.NEGATIVE_INFINITY)
-      this.goodbyeRetryAt = sent + this.goodbyeRetryStep
+      this.goodbyeRetryAt = sent + this.goodbyeRetryStep + this.retryJitter()
+  }
+
+  /**
+   * Uniform in [0, step / GOODBYE_RETRY_JITTER_DIVISOR): the clients of one gateway all hear its Goodbye at
+   * once, and their retries should not stay in lockstep (WireGuard jitters its retransmissions for
+   * the same reason, paper §6.1).
+   */
+  private retryJitter(): number {
+    const b = this.jitterBytes
+    this.random(b)
+    return (((b[0] | (b[1] << 8)) / 65536) * this.goodbyeRetryStep) / GOODBYE_RETRY_JITTER_DIVISOR
   }
 
   /** The backoff's retry is due: re-send the initiation if it is still unanswered (see the module doc). */
@@ -832,7 +847,7 @@ export class ClientState<H = unknown> {
     this.stats.goodbyeRetries++
     this.goodbyeRetryStep *= 2
     if (this.goodbyeRetryStep >= GOODBYE_RETRY_MAX_MS) this.stopGoodbyeRetry()
-    else this.goodbyeRetryAt = now + this.goodbyeRetryStep
+    else this.goodbyeRetryAt = now + this.goodbyeRetryStep + this.retryJitter()
   }
 
   private stopGoodbyeRetry(): void {
