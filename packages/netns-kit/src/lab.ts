@@ -27,6 +27,7 @@ export interface VethEnd {
   ns: string
   dev: string
   addrs?: readonly string[]
+  mtu?: number
 }
 
 const live = new Set<Lab>()
@@ -99,8 +100,19 @@ export class Lab {
     run(['ip', '-n', a.ns, 'link', 'add', a.dev, 'type', 'veth', 'peer', 'name', b.dev, 'netns', b.ns])
     for (const end of [a, b]) {
       for (const addr of end.addrs ?? []) addAddr(end.ns, end.dev, addr)
-      run(['ip', '-n', end.ns, 'link', 'set', end.dev, 'up'])
+      run(['ip', '-n', end.ns, 'link', 'set', end.dev, ...(end.mtu ? ['mtu', String(end.mtu)] : []), 'up'])
     }
+  }
+
+  /**
+   * Two namespaces `<prefix>1` and `<prefix>2` joined by one veth pair (`a` in the first, `b` in
+   * the second): the shape of a point-to-point bench. Returns their names.
+   */
+  pointToPoint(a: Omit<VethEnd, 'ns'>, b: Omit<VethEnd, 'ns'>): [string, string] {
+    const ns1 = this.ns('1')
+    const ns2 = this.ns('2')
+    this.veth({ ...a, ns: ns1 }, { ...b, ns: ns2 })
+    return [ns1, ns2]
   }
 
   /** Runs `argv` in `ns` and returns stdout; throws `CommandError` with stderr on failure. */

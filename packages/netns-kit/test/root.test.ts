@@ -51,6 +51,18 @@ describe.skipIf(SKIP !== null)('namespaces (root)', () => {
     lab.down() // idempotent
   })
 
+  test('pointToPoint: namespaces <prefix>1 and <prefix>2 over one veth, with the MTU asked for', () => {
+    const lab = newLab('p')
+    const [a, b] = lab.pointToPoint(
+      { dev: 'p1', addrs: ['10.252.0.1/24'], mtu: 1400 },
+      { dev: 'p2', addrs: ['10.252.0.2/24'], mtu: 1400 },
+    )
+    expect([a, b]).toEqual([`${P}p1`, `${P}p2`])
+    expect(lab.sh(b, 'ip', 'link', 'show', 'p2')).toContain('mtu 1400')
+    expect(lab.sh(a, 'ping', '-c', '1', '-W', '2', '10.252.0.2')).toContain('1 received')
+    lab.down()
+  })
+
   test('a lab left up (with a process running in it) is removed when the process exits', () => {
     const ns = `${P}exit-x`
     const script = `import { Lab } from ${JSON.stringify(`${import.meta.dir}/../src/index.ts`)}
