@@ -8,7 +8,7 @@
  * (B) Input: `handleDatagram(now, from, buf, len)` (UDP from clients), `handleTunPacket(now, buf, off,
  *     len)` (packets read from the TUN device), `handleDnsResponse(now, txId, bytes)` (answers to
  *     `pollDnsTransmit`), `handleTimeout(now)` (when `pollTimeout()` is reached; early calls are
- *     no-ops), `shutdown(now)` (Goodbye to every client with a session).
+ *     no-ops), `shutdown(now)` (Goodbye to every client with a session; then no new handshakes).
  * (C) Output, drained in this order after every input: `pollTransmit()` until null (datagrams to
  *     clients), `pollTunWrite()` until null (packets for the TUN device), `pollDnsTransmit()` until
  *     null (queries for the site's resolvers), then `pollTimeout()`, then `pollEvent()` until null.
@@ -511,7 +511,8 @@ export class GatewayState {
 
   /**
    * Says Goodbye to every client with a usable session (MISSION.md: a gateway that shuts down
-   * tells its clients, so they do not blackhole traffic until a timeout). Returns how many.
+   * tells its clients, so they do not blackhole traffic until a timeout), and from then on answers
+   * no handshake initiation ('gateway-closing'). Returns how many.
    */
   shutdown(now: number): number {
     this.begin(now)
