@@ -40,17 +40,10 @@ if (SKIP) {
 
 // Namespaces gh-tun-b<pid>-1 and -2, removed at the end (also on a crash or Ctrl-C).
 const lab = new Lab(`gh-tun-b${process.pid % 100000}-`)
-const NS1 = lab.ns('1')
-const NS2 = lab.ns('2')
-
-function setup(): void {
-  lab.veth(
-    { ns: NS1, dev: VETH.a, addrs: [`${VETH.addrA}/24`] },
-    { ns: NS2, dev: VETH.b, addrs: [`${VETH.addrB}/24`] },
-  )
-  sh(['ip', '-n', NS1, 'link', 'set', VETH.a, 'mtu', String(MTU)])
-  sh(['ip', '-n', NS2, 'link', 'set', VETH.b, 'mtu', String(MTU)])
-}
+const [NS1, NS2] = lab.pointToPoint(
+  { dev: VETH.a, addrs: [`${VETH.addrA}/24`], mtu: MTU },
+  { dev: VETH.b, addrs: [`${VETH.addrB}/24`], mtu: MTU },
+)
 
 /** [utime, stime] of the whole process (all threads), in clock ticks (fields 14, 15 of /proc/PID/stat). */
 function cpuTicks(pid: number): [number, number] {
@@ -213,7 +206,6 @@ const runs: Record<string, Measure[]> = {}
 const loadBefore = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
 try {
   sh(['gcc', '-O2', '-pthread', '-o', join(cdir, 'forwarder'), join(here, 'forwarder.c')])
-  setup()
   // Rounds interleave the paths, so a burst of load from elsewhere hits all of them alike.
   for (let round = 0; round < ROUNDS; round++) {
     for (const path of PATHS) {
