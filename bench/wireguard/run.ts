@@ -52,15 +52,10 @@ if (SKIP) {
 
 // Namespaces gh-wg-e<pid>-1 and -2, removed at the end (also on a crash or Ctrl-C).
 const lab = new Lab(`gh-wg-e${ID}-`)
-const NS1 = lab.ns('1')
-const NS2 = lab.ns('2')
-
-function setup(): void {
-  lab.veth(
-    { ns: NS1, dev: VETH.a, addrs: [`${VETH.addrA}/24`] },
-    { ns: NS2, dev: VETH.b, addrs: [`${VETH.addrB}/24`] },
-  )
-}
+const [NS1, NS2] = lab.pointToPoint(
+  { dev: VETH.a, addrs: [`${VETH.addrA}/24`] },
+  { dev: VETH.b, addrs: [`${VETH.addrB}/24`] },
+)
 
 const keys = {
   a: wgKeyPair().privateKey,
@@ -75,15 +70,31 @@ interface End {
   stop(): Promise<void>
 }
 
-async function startGo(
-  ns: string,
-  dev: string,
-  key: string,
-  peerKey: string,
-  addr: string,
-  peerAddr: string,
-  endpoint?: string,
-): Promise<End> {
+/** One end of the tunnel: its namespace, TUN, keys and addresses; `endpoint` (the peer's veth address) on the initiator. */
+interface EndSpec {
+  ns: string
+  dev: string
+  key: string
+  peerKey: string
+  addr: string
+  peerAddr: string
+  endpoint?: string
+}
+
+const SPEC: { a: EndSpec; b: EndSpec } = {
+  a: {
+    ns: NS1,
+    dev: TUN.a,
+    key: keys.a,
+    peerKey: keys.b,
+    addr: TUN.addrA,
+    peerAddr: TUN.addrB,
+    endpoint: VETH.addrB,
+  },
+  b: { ns: NS2, dev: TUN.b, key: keys.b, peerKey: keys.a, addr: TUN.addrB, peerAddr: TUN.addrA },
+}
+
+async function startGo({ ns, dev, key, peerKey, addr, peerAddr, endpoint }: EndSpec): Promise<End> {
   const p = await startWireguardGo(lab, {
     ns,
     ifname: dev,
@@ -103,15 +114,7 @@ async function startGo(
   return { proc: p.proc, log: p.stderr, stop: () => lab.stop(p).then(() => {}) }
 }
 
-async function startOurs(
-  ns: string,
-  dev: string,
-  key: string,
-  peerKey: string,
-  addr: string,
-  peerAddr: string,
-  endpoint?: string,
-): Promise<End> {
+async function startOurs({ ns, dev, key, peerKey, addr, peerAddr, endpoint }: EndSpec): Promise<End> {
   const cfg = {
     privateKey: key,
     peerPublicKey: pub(peerKey),
@@ -217,14 +220,8 @@ async function measure(
 
 async function startPair(pair: string): Promise<End[]> {
   const [left, right] = pair.split('-')
-  const a =
-    left === 'go'
-      ? await startGo(NS1, TUN.a, keys.a, keys.b, TUN.addrA, TUN.addrB, VETH.addrB)
-      : await startOurs(NS1, TUN.a, keys.a, keys.b, TUN.addrA, TUN.addrB, VETH.addrB)
-  const b =
-    right === 'go'
-      ? await startGo(NS2, TUN.b, keys.b, keys.a, TUN.addrB, TUN.addrA)
-      : await startOurs(NS2, TUN.b, keys.b, keys.a, TUN.addrB, TUN.addrA)
+  const a = await (left === 'go' ? startGo : startOurs)(SPEC.a)
+  const b = await (right === 'go' ? startGo : startOurs)(SPEC.b)
   // First packet starts the handshake (e1 initiates).
   const ping = tryRun(['ip', 'netns', 'exec', NS1, 'ping', '-c', '3', '-i', '0.3', '-W', '2', TUN.addrB])
   if (!/ [1-3] received/.test(ping.stdout)) throw new Error(`${pair}: no ping through the tunnel`)
@@ -232,7 +229,6 @@ async function startPair(pair: string): Promise<End[]> {
 }
 
 const results: Result[] = []
-setup()
 try {
   for (const pair of PAIRS) {
     const ends = await startPair(pair)
