@@ -12,6 +12,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { isListening, startWireguardGo, wgKeyPair } from '@gatehouse/netns-kit'
 import { Runner } from '../src/scenarios.ts'
 import { ADDR, exec, NAMES, Topology } from '../src/topology.ts'
 
@@ -43,14 +44,7 @@ const stop = () => {
   topo?.down()
   topo = null
 }
-process.once('SIGINT', () => {
-  stop()
-  process.exit(130)
-})
-process.once('SIGTERM', () => {
-  stop()
-  process.exit(143)
-})
+// Ctrl-C and SIGTERM: the topology's lab removes everything (netns-kit's signal handlers).
 
 interface PathResult {
   path: string
@@ -69,44 +63,32 @@ try {
   const clPid = t.clientPid!
 
   // The reference: wireguard-go in the client and gateway namespaces over the same veth (port 51821).
-  const gen = async () => (await exec(['wg', 'genkey'])).stdout.trim()
-  const pub = async (k: string) => {
-    const p = Bun.spawn(['wg', 'pubkey'], { stdin: new TextEncoder().encode(k), stdout: 'pipe' })
-    return (await new Response(p.stdout).text()).trim()
-  }
-  const kc = await gen()
-  const kg = await gen()
+  const kc = wgKeyPair()
+  const kg = wgKeyPair()
   const wgPids: Record<string, number> = {}
-  for (const [ns, ifname, key, peer, addr, extra] of [
-    [t.ns.client, 'wgc', kc, await pub(kg), '10.99.0.2/24', ['endpoint', `${ADDR.gatewayClientLink}:51821`]],
-    [t.ns.gateway, 'wgg', kg, await pub(kc), '10.99.0.1/24', []],
-  ] as [string, string, string, string, string, string[]][]) {
-    const p = t.spawn(`wireguard-go-${ifname}`, ns, ['wireguard-go', '-f', ifname])
-    wgPids[ifname] = p.proc.pid
-    await t.until(
-      `wireguard-go ${ifname}`,
-      async () => (await exec(['ip', '-n', ns, 'link', 'show', ifname])).code === 0,
-    )
-    const keyFile = join(t.dir, `${ifname}.key`)
-    writeFileSync(keyFile, key, { mode: 0o600 })
-    const allowed = ifname === 'wgc' ? '10.99.0.0/24,10.90.0.0/24' : '10.99.0.0/24'
-    const listen = ifname === 'wgg' ? ['listen-port', '51821'] : []
-    const r = await t.run(ns, [
-      'wg',
-      'set',
+  for (const [ns, ifname, key, peer] of [
+    [
+      t.ns.client,
+      'wgc',
+      kc.privateKey,
+      {
+        publicKey: kg.publicKey,
+        allowedIps: ['10.99.0.0/24', '10.90.0.0/24'],
+        endpoint: `${ADDR.gatewayClientLink}:51821`,
+      },
+    ],
+    [t.ns.gateway, 'wgg', kg.privateKey, { publicKey: kc.publicKey, allowedIps: ['10.99.0.0/24'] }],
+  ] as const) {
+    const p = await startWireguardGo(t.lab, {
+      ns,
       ifname,
-      ...listen,
-      'private-key',
-      keyFile,
-      'peer',
-      peer,
-      'allowed-ips',
-      allowed,
-      ...extra,
-    ])
-    if (r.code !== 0) throw new Error(`wg set ${ifname}: ${r.out}`)
-    await exec(['ip', '-n', ns, 'addr', 'add', addr, 'dev', ifname])
-    await exec(['ip', '-n', ns, 'link', 'set', ifname, 'mtu', '1280', 'up'])
+      privateKey: key,
+      listenPort: ifname === 'wgg' ? 51821 : undefined,
+      peers: [peer],
+      addrs: [ifname === 'wgg' ? '10.99.0.1/24' : '10.99.0.2/24'],
+      mtu: 1280,
+    })
+    wgPids[ifname] = p.proc.pid
   }
   await exec(['ip', '-n', t.ns.client, 'route', 'add', '10.90.0.0/24', 'dev', 'wgc'])
   // Masquerade the reference tunnel's addresses too (same rule as the clients' tunnel IPs).
@@ -125,8 +107,7 @@ try {
     'masquerade',
   ])
   if (nft.code !== 0) throw new Error(`nft: ${nft.out}`)
-  t.spawn('iperf3', t.ns.site, ['iperf3', '-s'])
-  await Bun.sleep(300)
+  await t.lab.start('iperf3', t.ns.site, ['iperf3', '-s'], () => isListening(t.ns.site, 5201, 'tcp'))
 
   const idle = { gatewayMb: rssMb(gwPid), clientMb: rssMb(clPid) }
   const dual4 = (await x.proxyIps(NAMES.dual, 'A'))[0]
