@@ -128,6 +128,13 @@ export class NatResult {
   /** True when `family` differs from the packet's family: NAT64/46 must build the packet. */
   translate = false
 
+  /** @internal Start a decision for `clientId` (-1: none yet): no resource, no NAT, no translation. */
+  begin(clientId: number): void {
+    this.clientId = clientId
+    this.resource = -1
+    this.translate = false
+    this.nat = false
+  }
   /** @internal Set the source from words. */
   setSrc(family: 4 | 6, w: Int32Array, off: number): void {
     if (family === 4) this.src4 = w[off + 3] >>> 0

@@ -311,10 +311,7 @@ export class GatewayNat {
     icmpUnreachableInsteadOfNat64: boolean,
   ): OutboundVerdict {
     const r = this.result
-    r.clientId = clientId
-    r.resource = -1
-    r.translate = false
-    r.nat = false
+    r.begin(clientId)
     const c = this.access.clients.get(clientId)
     if (c === undefined) return this.drop('unknown-client')
     const fam = f.family
@@ -389,12 +386,9 @@ export class GatewayNat {
    */
   handleInboundFlow(now: number, f: Flow): InboundVerdict {
     const r = this.result
-    r.resource = -1
-    r.translate = false
-    r.nat = false
     const fam = f.family
     const client = this.access.clientByTunnelIp(fam, f.dst, 0)
-    r.clientId = client
+    r.begin(client)
     if (client < 0) return this.drop('nat-not-a-client')
     // Not counted here: the caller routes it through `handleInboundIcmpErrorFlow`, which counts it.
     if (isIcmpError(fam, f.protocol, f.icmpType)) return 'icmp-error'
@@ -409,6 +403,8 @@ export class GatewayNat {
           // Access revoked since the session began: its replies stop too.
           if (!c.allowed.has(t.resourceOf(s))) return this.drop('resource-not-allowed')
           t.touch(now, s, true, cls === CLASS_TCP ? f.tcpFlags : 0)
+          // The same fill as handleInboundIcmpErrorFlow's, kept inline on purpose: one shared
+          // helper (method or function) measured 7-14% slower per reply (+3-6 ns, A/B, 2026-11-25).
           const pf = t.proxyFamily(s)
           const inPort = t.insidePort(s)
           r.nat = true
@@ -448,10 +444,7 @@ export class GatewayNat {
    */
   handleInboundIcmpErrorFlow(_now: number, clientId: number, q: Flow): InboundVerdict {
     const r = this.result
-    r.clientId = clientId
-    r.resource = -1
-    r.translate = false
-    r.nat = false
+    r.begin(clientId)
     const c = this.access.clients.get(clientId)
     if (c === undefined) return this.drop('nat-not-a-client')
     const fam = q.family
@@ -462,6 +455,8 @@ export class GatewayNat {
       if (s >= 0) {
         if (!t.isLive(s)) return this.drop('nat-expired-session')
         if (!c.allowed.has(t.resourceOf(s))) return this.drop('resource-not-allowed')
+        // As for a reply in handleInboundFlow (inline there for speed), the quote's dst port
+        // being the resource's port.
         const pf = t.proxyFamily(s)
         const inPort = t.insidePort(s)
         r.nat = true

@@ -383,17 +383,8 @@ export class SessionTable {
   end(now: number, slot: number): void {
     const st = this.state[slot]
     if ((st & LIVE) === 0) return
-    const o = slot * 4
-    this.inside.delete(
-      this.proxy[o],
-      this.proxy[o + 1],
-      this.proxy[o + 2],
-      this.proxy[o + 3],
-      this.client[slot],
-      key(this.proxyFam[slot], this.cls[slot], this.inPort[slot]),
-    )
+    this.unlinkLive(slot)
     this.state[slot] = (st & ~LIVE) | REMEMBERED
-    this.liveDown(slot)
     this.counters.remembered++
     const d = now + this.memoryMs
     this.deadline[slot] = d
@@ -407,19 +398,8 @@ export class SessionTable {
   private release(slot: number): void {
     const st = this.state[slot]
     const o = slot * 4
-    if ((st & LIVE) !== 0) {
-      this.inside.delete(
-        this.proxy[o],
-        this.proxy[o + 1],
-        this.proxy[o + 2],
-        this.proxy[o + 3],
-        this.client[slot],
-        key(this.proxyFam[slot], this.cls[slot], this.inPort[slot]),
-      )
-      this.liveDown(slot)
-    } else {
-      this.counters.remembered--
-    }
+    if ((st & LIVE) !== 0) this.unlinkLive(slot)
+    else this.counters.remembered--
     this.outside.delete(
       this.real[o],
       this.real[o + 1],
@@ -433,7 +413,17 @@ export class SessionTable {
     this.free[this.freeTop++] = slot
   }
 
-  private liveDown(slot: number): void {
+  /** A live slot stops being live: out of the inside index and the live counts (its state bits are the caller's). */
+  private unlinkLive(slot: number): void {
+    const o = slot * 4
+    this.inside.delete(
+      this.proxy[o],
+      this.proxy[o + 1],
+      this.proxy[o + 2],
+      this.proxy[o + 3],
+      this.client[slot],
+      key(this.proxyFam[slot], this.cls[slot], this.inPort[slot]),
+    )
     this.counters.live[this.cls[slot]]--
     const c = this.client[slot]
     this.liveByClient.set(c, (this.liveByClient.get(c) ?? 1) - 1)
