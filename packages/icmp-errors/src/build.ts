@@ -41,7 +41,8 @@ import {
   PROTO_ICMP,
   PROTO_ICMPV6,
 } from './constants.ts'
-import { newOffending, peekV4, peekV6 } from './peek.ts'
+import { newOffending, type Offending, peekV4, peekV6 } from './peek.ts'
+import { copyBytes, derivedQuoteSum } from './quote-sum.ts'
 import type { IcmpRateLimiter } from './rate-limit.ts'
 import type { IcmpReason } from './reasons.ts'
 
@@ -91,6 +92,33 @@ export interface Icmpv6ErrorSpec {
 
 const off4 = newOffending()
 const off6 = newOffending()
+
+/** Whether the quote's sum is derived from the transport checksum when it can be (quote-sum.ts). */
+let deriveQuoteSum = true
+
+/**
+ * Turn the derived quote sum off (every quote copied and summed with `copyAndSum`) or back on. For the
+ * tests and the bench, which compare both paths; not exported from index.ts.
+ */
+export function useDerivedQuoteSum(on: boolean): void {
+  deriveQuoteSum = on
+}
+
+/** Copy the quote `pkt[off..off+quote)` to `out[to..]` and return its sum (unfolded; compare after `fold`). */
+function copyQuote(
+  pkt: Uint8Array,
+  off: number,
+  quote: number,
+  o: Offending,
+  v6: boolean,
+  out: Uint8Array,
+  to: number,
+): number {
+  const derived = deriveQuoteSum ? derivedQuoteSum(pkt, off, quote, o, v6) : -1
+  if (derived < 0) return copyAndSum(pkt, off, out, to, quote, 0)
+  copyBytes(pkt, off, out, to, quote)
+  return derived
+}
 
 /** RFC 1122 §3.2.2 / RFC 1812 §4.3.2.7: is ICMPv4 `type` an error (or unknown, which Linux also never answers)? */
 function isIcmpv4Error(type: number): boolean {
@@ -210,7 +238,7 @@ export function buildIcmpv4Error(
   } else if (type === ICMPV4_PARAMETER_PROBLEM) {
     out[m + 4] = (spec.pointer ?? 0) & 0xff
   }
-  const quoteSum = copyAndSum(pkt, off, out, m + ICMP_HEADER_LEN, quote, 0)
+  const quoteSum = copyQuote(pkt, off, quote, off4, false, out, m + ICMP_HEADER_LEN)
   const c = finish(sum(out, m, ICMP_HEADER_LEN, quoteSum))
   out[m + 2] = c >> 8
   out[m + 3] = c & 0xff
@@ -330,7 +358,7 @@ export function buildIcmpv6Error(
   out[m + 5] = (param >>> 16) & 0xff
   out[m + 6] = (param >>> 8) & 0xff
   out[m + 7] = param & 0xff
-  const quoteSum = copyAndSum(pkt, off, out, m + ICMP_HEADER_LEN, quote, 0)
+  const quoteSum = copyQuote(pkt, off, quote, off6, true, out, m + ICMP_HEADER_LEN)
   // RFC 4443 §2.3: checksum over the pseudo-header (RFC 8200 §8.1) and the message.
   const c = finish(
     sum(out, m, ICMP_HEADER_LEN, quoteSum + pseudoV6(out, o + 8, o + 24, PROTO_ICMPV6, icmpLen)),
