@@ -32,8 +32,33 @@ function inNs(...cmd: string[]): string {
   return r.stdout.toString() + r.stderr.toString()
 }
 
-function client(mode: 'udp' | 'tcp' | 'big', host: string, port = 9999, size = 8): string {
-  return inNs('python3', join(PKG, 'test/fixtures/client.py'), mode, host, String(port), String(size)).trim()
+function client(mode: 'udp' | 'tcp' | 'big', host: string, port = 9999, size = 8, timeout = 3): string {
+  return inNs(
+    'python3',
+    join(PKG, 'test/fixtures/client.py'),
+    mode,
+    host,
+    String(port),
+    String(size),
+    String(timeout),
+  ).trim()
+}
+
+/** The namespace's count of ICMP messages dropped for a bad checksum (Linux: Icmp InCsumErrors / Icmp6InCsumErrors). */
+function csumErrors(version: 4 | 6): number {
+  if (version === 6) {
+    const m = inNs('cat', '/proc/net/snmp6').match(/^Icmp6InCsumErrors\s+(\d+)/m)
+    if (m === null) throw new Error('no Icmp6InCsumErrors in /proc/net/snmp6')
+    return Number(m[1])
+  }
+  const lines = inNs('cat', '/proc/net/snmp')
+    .split('\n')
+    .filter((l) => l.startsWith('Icmp: '))
+  const names = lines[0].split(/\s+/)
+  const values = lines[1].split(/\s+/)
+  const i = names.indexOf('InCsumErrors')
+  if (i < 0) throw new Error('no Icmp InCsumErrors in /proc/net/snmp')
+  return Number(values[i])
 }
 
 beforeAll(async () => {
@@ -129,6 +154,42 @@ describe('kernel delivers ICMPv6 errors built here (RFC 4443)', () => {
       expect(inNs('ip', '-6', 'route', 'get', 'fd77::20')).toMatch(/mtu 1300/)
     },
   )
+})
+
+describe('quotes whose sum is derived from the transport checksum (src/quote-sum.ts)', () => {
+  // The Linux TUN hands the responder complete checksums (no IFF_VNET_HDR), so these take the derived path:
+  // a quote cut short with a tail of even or odd length after it, IPv4 (576-byte error) and IPv6 (1280-byte error).
+  for (const size of [700, 701]) {
+    test.skipIf(!ROOT)(`IPv4 UDP, ${size} bytes of data, quote cut at 548 bytes: ECONNREFUSED`, () => {
+      expect(client('udp', '10.77.0.13', 9999, size)).toBe('ECONNREFUSED')
+    })
+  }
+  for (const size of [1400, 1401]) {
+    test.skipIf(!ROOT)(
+      `IPv6 UDP, ${size} bytes of data, quote cut at 1232 bytes: 1/4 ECONNREFUSED, 1/3 EHOSTUNREACH`,
+      () => {
+        expect(client('udp', 'fd77::14', 9999, size)).toBe('ECONNREFUSED')
+        expect(client('udp', 'fd77::13', 9999, size)).toBe('EHOSTUNREACH')
+      },
+    )
+  }
+  // The chosen behaviour for a packet whose transport checksum is wrong (one payload byte changed by the
+  // responder): the derived error carries a wrong checksum, and the kernel drops it as one.
+  for (const [version, host, full] of [
+    [4, '10.77.0.21', '10.77.0.22'],
+    [6, 'fd77::15', 'fd77::16'],
+  ] as const) {
+    test.skipIf(!ROOT)(
+      `IPv${version}: about a corrupted packet, the derived error is dropped for its checksum (InCsumErrors + 1); the full sum is delivered`,
+      () => {
+        const before = csumErrors(version)
+        expect(client('udp', host, 9999, 100, 1)).toBe('TIMEOUT')
+        expect(csumErrors(version)).toBe(before + 1)
+        expect(client('udp', full, 9999, 100)).toBe('ECONNREFUSED')
+        expect(csumErrors(version)).toBe(before + 1)
+      },
+    )
+  }
 })
 
 describe('kernel delivers errors from the resource side, rewritten back through the NAT (IcmpErrorView)', () => {
