@@ -7,6 +7,7 @@
  */
 import { buildTcp6, buildUdp4, buildUdp6, finish, ipv6FromText, sum } from '@gatehouse/ip-packet'
 import { bench, do_not_optimize, summary } from 'mitata'
+import { useDerivedQuoteSum } from '../src/build.ts'
 import {
   buildIcmpv4Error,
   buildIcmpv6Error,
@@ -14,6 +15,7 @@ import {
   buildV6AddressUnreachable,
   IcmpErrorView,
 } from '../src/index.ts'
+import { copyBytes } from '../src/quote-sum.ts'
 
 const v6 = (s: string) => ipv6FromText(s) as Uint8Array
 const CLIENT6 = v6('fd00:2021:1111::2')
@@ -97,6 +99,28 @@ export function build6Ring(): number | string {
 export function build4(): number | string {
   return buildV4NetUnreachable(tcp4, 0, tcp4.length, GW4, pool, 0)
 }
+/** The same builds with the quote copied and summed in full (`copyAndSum`, the path before quote-sum.ts). */
+export function build6Full(): number | string {
+  useDerivedQuoteSum(false)
+  const r = build6()
+  useDerivedQuoteSum(true)
+  return r
+}
+export function build4Full(): number | string {
+  useDerivedQuoteSum(false)
+  const r = build4()
+  useDerivedQuoteSum(true)
+  return r
+}
+/** Copying the 1232-byte quote alone: natively without a view (Buffer.prototype.copy), and with `set(subarray())`. */
+export function copyNative(): number {
+  copyBytes(tcp6, 0, pool, 48, 1232)
+  return pool[1000]
+}
+export function copySubarray(): number {
+  pool.set(tcp6.subarray(0, 1232), 48)
+  return pool[1000]
+}
 
 /** The naive alternative: rewrite the fields, then recompute the three checksums in full. */
 function rewrite4Full(): number {
@@ -139,6 +163,10 @@ for (let i = 0; i < 300_000; i++) {
   build6()
   build6Ring()
   build4()
+  build6Full()
+  build4Full()
+  copyNative()
+  copySubarray()
   rewrite4()
   rewrite6()
   rewrite4Full()
@@ -146,7 +174,18 @@ for (let i = 0; i < 300_000; i++) {
 
 summary(() => {
   bench('build 1/3 address-unreachable for tcp6 1400B', () => do_not_optimize(build6()))
+  bench('build 1/3 address-unreachable for tcp6 1400B, quote summed in full (before)', () =>
+    do_not_optimize(build6Full()),
+  )
   bench('build 3/0 net-unreachable for udp4 1400B', () => do_not_optimize(build4()))
+  bench('build 3/0 net-unreachable for udp4 1400B, quote summed in full (before)', () =>
+    do_not_optimize(build4Full()),
+  )
+})
+
+summary(() => {
+  bench('copy 1232 B: Buffer.prototype.copy (no view)', () => do_not_optimize(copyNative()))
+  bench('copy 1232 B: set(subarray())', () => do_not_optimize(copySubarray()))
 })
 
 summary(() => {
