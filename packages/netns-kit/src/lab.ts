@@ -99,6 +99,9 @@ export class Lab {
   veth(a: VethEnd, b: VethEnd): void {
     run(['ip', '-n', a.ns, 'link', 'add', a.dev, 'type', 'veth', 'peer', 'name', b.dev, 'netns', b.ns])
     for (const end of [a, b]) {
+      // The link-local address would otherwise sit in DAD (about 1 s, longer under load) and the
+      // first IPv6 neighbour solicitation can be lost behind it: a flaky first ping.
+      run(inNs(end.ns, ['sysctl', '-qw', `net.ipv6.conf.${end.dev}.accept_dad=0`]))
       for (const addr of end.addrs ?? []) addAddr(end.ns, end.dev, addr)
       run(['ip', '-n', end.ns, 'link', 'set', end.dev, ...(end.mtu ? ['mtu', String(end.mtu)] : []), 'up'])
     }
