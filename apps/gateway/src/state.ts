@@ -76,6 +76,7 @@ import {
   icmpReasonCounters,
 } from '@gatehouse/icmp-errors'
 import {
+  copyBytes,
   DROP_REASONS as IP_DROP_REASONS,
   IpPacket,
   ipFromText,
@@ -998,8 +999,7 @@ export class GatewayState {
   /** Copies a packet into the scratch buffer behind HEADROOM bytes and points `xbuf` at it. */
   private withHeadroom(buf: Uint8Array, off: number, len: number): void {
     const w = this.work
-    if (buf === w) w.copyWithin(HEADROOM, off, off + len)
-    else w.set(buf.subarray(off, off + len), HEADROOM)
+    copyBytes(buf, off, w, HEADROOM, len)
     const x = this.xbuf
     x.buf = w
     x.off = HEADROOM

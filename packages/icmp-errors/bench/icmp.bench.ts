@@ -5,7 +5,7 @@
  * each: the IPv4 counterpart, and the naive alternative passed over (full
  * checksum recomputation after the rewrite instead of RFC 1624 updates).
  */
-import { buildTcp6, buildUdp4, buildUdp6, finish, ipv6FromText, sum } from '@gatehouse/ip-packet'
+import { buildTcp6, buildUdp4, buildUdp6, copyBytes, finish, ipv6FromText, sum } from '@gatehouse/ip-packet'
 import { bench, do_not_optimize, summary } from 'mitata'
 import { useDerivedQuoteSum } from '../src/build.ts'
 import {
@@ -15,7 +15,6 @@ import {
   buildV6AddressUnreachable,
   IcmpErrorView,
 } from '../src/index.ts'
-import { copyBytes } from '../src/quote-sum.ts'
 
 const v6 = (s: string) => ipv6FromText(s) as Uint8Array
 const CLIENT6 = v6('fd00:2021:1111::2')

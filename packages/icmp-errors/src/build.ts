@@ -11,7 +11,7 @@
  * written into the caller's (pooled) buffer.
  */
 
-import { copyAndSum, finish, get32, pseudoV6, sum } from '@gatehouse/ip-packet'
+import { copyAndSum, copyBytes, finish, get32, pseudoV6, sum } from '@gatehouse/ip-packet'
 import {
   DEFAULT_TTL,
   ICMP_HEADER_LEN,
@@ -42,7 +42,7 @@ import {
   PROTO_ICMPV6,
 } from './constants.ts'
 import { newOffending, type Offending, peekV4, peekV6 } from './peek.ts'
-import { copyBytes, derivedQuoteSum } from './quote-sum.ts'
+import { derivedQuoteSum } from './quote-sum.ts'
 import type { IcmpRateLimiter } from './rate-limit.ts'
 import type { IcmpReason } from './reasons.ts'
 

@@ -99,24 +99,3 @@ export function derivedQuoteSum(
   // ≡ header − pseudo − tail (+ the odd byte): −x is 0xffff − fold(x), and fold(x) ≤ 0xffff.
   return header + odd + (0xffff - fold(pseudo + tail))
 }
-
-// Node's Buffer.prototype.copy (in Bun a native memmove) takes offsets, so it copies between two
-// Uint8Arrays without the view `subarray` makes for `set` (README, "Benchmarks": 0 B/call against ~8 B).
-const nativeCopy = Buffer.prototype.copy as unknown as (
-  this: Uint8Array,
-  target: Uint8Array,
-  targetStart: number,
-  sourceStart: number,
-  sourceEnd: number,
-) => number
-
-/** Copy `src[srcOff..srcOff+len)` to `dst[dstOff..]` natively, allocating nothing. */
-export function copyBytes(
-  src: Uint8Array,
-  srcOff: number,
-  dst: Uint8Array,
-  dstOff: number,
-  len: number,
-): void {
-  nativeCopy.call(src, dst, dstOff, srcOff, srcOff + len)
-}

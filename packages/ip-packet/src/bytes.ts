@@ -29,3 +29,25 @@ export function put32(b: Uint8Array, o: number, v: number): void {
   b[o + 2] = v >>> 8
   b[o + 3] = v
 }
+
+// Node's Buffer.prototype.copy (in Bun a native memmove) takes offsets, so it copies between two
+// Uint8Arrays without the view that `subarray` makes for `set`: measured 21 ns and 0 B per 1232-byte
+// copy against 43 ns and ~60 B for `set(subarray())` (icmp-errors' bench, 2026-11-25).
+const nativeCopy = Buffer.prototype.copy as unknown as (
+  this: Uint8Array,
+  target: Uint8Array,
+  targetStart: number,
+  sourceStart: number,
+  sourceEnd: number,
+) => number
+
+/** Copy `src[srcOff..srcOff+len)` to `dst[dstOff..]` natively, allocating nothing; overlapping regions of one buffer are fine (memmove). */
+export function copyBytes(
+  src: Uint8Array,
+  srcOff: number,
+  dst: Uint8Array,
+  dstOff: number,
+  len: number,
+): void {
+  nativeCopy.call(src, dst, dstOff, srcOff, srcOff + len)
+}

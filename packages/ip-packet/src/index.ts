@@ -42,7 +42,7 @@ export {
   buildUdp4,
   buildUdp6,
 } from './build.ts'
-export { get16, get32, put16, put32 } from './bytes.ts'
+export { copyBytes, get16, get32, put16, put32 } from './bytes.ts'
 export {
   applyDiff,
   copyAndSum,

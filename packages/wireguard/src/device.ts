@@ -18,6 +18,7 @@
  * reuses `buf`. Drops are returned as a `DropReason` and counted in `drops`; nothing on the packet
  * path throws or allocates.
  */
+import { copyBytes } from '@gatehouse/ip-packet'
 import { longestMatch } from './allowed-ips.ts'
 import {
   DEFAULT_SLOT_SIZE,
@@ -573,8 +574,7 @@ export class Device {
     writeU64(d, DATA.COUNTER, counter)
     // Paper §5.4.6: pad the plaintext with zeros to a multiple of 16.
     const padded = (len + PADDING_MULTIPLE - 1) & ~(PADDING_MULTIPLE - 1)
-    if (len > 0)
-      d.set(len === packet.length && off === 0 ? packet : packet.subarray(off, off + len), DATA.PAYLOAD)
+    copyBytes(packet, off, d, DATA.PAYLOAD, len)
     d.fill(0, DATA.PAYLOAD + len, DATA.PAYLOAD + padded)
     sealInPlace(kp.sendKey, counter, d, DATA.PAYLOAD, padded, null)
     slot.length = DATA.PAYLOAD + padded + TAG_LEN
