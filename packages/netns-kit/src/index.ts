@@ -17,6 +17,19 @@ export {
 } from './command.ts'
 export { type DnsmasqOptions, dnsmasqArgv, startDnsmasq } from './dnsmasq.ts'
 export { addAddr, Lab, namespaceExists, type Proc, removeNamespace, tail, type VethEnd } from './lab.ts'
+export {
+  CpuMeter,
+  cpuSeconds,
+  type IperfOptions,
+  type IperfResult,
+  iperf3,
+  linkPackets,
+  type PingResult,
+  parseIperf3,
+  parsePing,
+  ping,
+  rssMb,
+} from './measure.ts'
 export { type MasqueradeOptions, masquerade, masqueradeRules } from './nft.ts'
 export { nonZeroSamples, parseMetrics } from './prometheus.ts'
 export { isListening, linkExists, type WaitOptions, waitFor } from './wait.ts'
