@@ -15,6 +15,7 @@ APT_PACKAGES=(
   tayga                         # the userspace NAT64 we compare with
   gcc libc6-dev                 # the C forwarder the TUN benchmark compiles
   jq                            # reading JSON-line logs
+  strace                        # syscalls per packet in the end-to-end benches' reports
 )
 
 if [ "$(id -u)" -eq 0 ]; then

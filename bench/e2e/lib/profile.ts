@@ -1,0 +1,122 @@
+/**
+ * Where the time goes, for a bench whose goal was missed: the top functions of a Bun process's CPU
+ * profile (`bun --cpu-prof`, JavaScriptCore's sampling profiler, Chrome .cpuprofile format) and the
+ * syscalls it makes per packet (`strace -c -f`, counted over a separate window because tracing slows
+ * the process down; the count per packet barely depends on the rate).
+ */
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+
+export interface TopFunction {
+  /** `name (file:line)`; anonymous functions show as `(anonymous)`. */
+  function: string
+  /** Share of the profile's samples whose innermost frame is this function, in percent. */
+  selfPct: number
+}
+
+export interface ProfileSummary {
+  /** Which process (e.g. "ours: translator"). */
+  process: string
+  samples: number
+  top: TopFunction[]
+  /** Syscalls per packet over the strace window, and the largest contributors; null when not traced. */
+  syscallsPerPacket: number | null
+  syscalls: { name: string; perPacket: number }[]
+}
+
+/** Arguments that make `bun` write a .cpuprofile into `dir` when it exits (SIGTERM handlers must exit). */
+export function cpuProfileArgs(dir: string): string[] {
+  mkdirSync(dir, { recursive: true })
+  return ['--cpu-prof', `--cpu-prof-dir=${dir}`]
+}
+
+/** The newest .cpuprofile in `dir`, or null. */
+export function newestProfile(dir: string): string | null {
+  let best: string | null = null
+  let bestTime = -1
+  for (const f of readdirSync(dir)) {
+    if (!f.endsWith('.cpuprofile')) continue
+    const t = statSync(join(dir, f)).mtimeMs
+    if (t > bestTime) {
+      best = join(dir, f)
+      bestTime = t
+    }
+  }
+  return best
+}
+
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[]
+  samples: number[]
+}
+
+/** Self time by function from a .cpuprofile: the `top` functions by share of samples. */
+export function topFunctions(profile: CpuProfile, top = 12): { samples: number; top: TopFunction[] } {
+  const label = new Map<number, string>()
+  for (const n of profile.nodes) {
+    const { functionName, url, lineNumber } = n.callFrame
+    const file = url.replace(/^file:\/\//, '').replace(/^.*\/(packages|apps|bench|node_modules)\//, '$1/')
+    label.set(n.id, `${functionName || '(anonymous)'}${file ? ` (${file}:${lineNumber + 1})` : ''}`)
+  }
+  const counts = new Map<string, number>()
+  for (const id of profile.samples) {
+    const k = label.get(id) ?? '(unknown)'
+    counts.set(k, (counts.get(k) ?? 0) + 1)
+  }
+  const n = profile.samples.length
+  return {
+    samples: n,
+    top: [...counts]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([f, c]) => ({ function: f, selfPct: Math.round((c / n) * 1000) / 10 })),
+  }
+}
+
+/** Reads and summarizes a .cpuprofile file. */
+export function summarizeProfileFile(path: string, top = 12): { samples: number; top: TopFunction[] } {
+  return topFunctions(JSON.parse(readFileSync(path, 'utf8')) as CpuProfile, top)
+}
+
+/** Parses `strace -c` output (the table of calls per syscall) into counts; exported for tests. */
+export function parseStraceSummary(text: string): Map<string, number> {
+  const calls = new Map<string, number>()
+  for (const line of text.split('\n')) {
+    // "% time     seconds  usecs/call     calls    errors syscall": errors may be empty.
+    const m = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?([a-z_0-9]+)\s*$/.exec(line)
+    if (m !== null && m[2] !== 'total') calls.set(m[2], Number(m[1]))
+  }
+  return calls
+}
+
+/**
+ * Attaches `strace -c -f` to `pid` for `seconds` and divides the syscalls by the packets that
+ * `packets()` counted over the same window (e.g. a TUN device's rx+tx). Needs strace and ptrace rights (root).
+ */
+export async function syscallsPerPacket(
+  pid: number,
+  seconds: number,
+  packets: () => number,
+): Promise<{ perPacket: number; syscalls: { name: string; perPacket: number }[]; packets: number }> {
+  const tracer = Bun.spawn(['strace', '-c', '-f', '-p', String(pid)], { stdout: 'ignore', stderr: 'pipe' })
+  // strace prints "attached" lines per thread once it holds them; give it a moment to attach all.
+  await Bun.sleep(300)
+  const p0 = packets()
+  await Bun.sleep(seconds * 1000)
+  const p1 = packets()
+  tracer.kill('SIGINT')
+  const text = await new Response(tracer.stderr).text()
+  await tracer.exited
+  const counts = parseStraceSummary(text)
+  const n = Math.max(1, p1 - p0)
+  let total = 0
+  for (const c of counts.values()) total += c
+  return {
+    perPacket: Math.round((total / n) * 100) / 100,
+    syscalls: [...counts]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 6)
+      .map(([name, c]) => ({ name, perPacket: Math.round((c / n) * 1000) / 1000 })),
+    packets: p1 - p0,
+  }
+}

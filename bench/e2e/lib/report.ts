@@ -1,0 +1,188 @@
+/**
+ * The one result format of the end-to-end benches: what was measured (subject × metric), the goals
+ * the project publishes (ours ÷ reference against a target), the machine it ran on, and, when a goal
+ * is missed, where the time went. `writeReport` writes `results/<bench>.json`, `.svg` (the chart)
+ * and `.md` (the table the README links), so the latest figures are in the repository.
+ */
+import { readFileSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg, release } from 'node:os'
+import { join } from 'node:path'
+import { barChart, type ChartPanel } from './chart.ts'
+import type { ProfileSummary } from './profile.ts'
+
+export interface Machine {
+  date: string
+  cpu: string
+  cores: number
+  /** Load average (1, 5, 15 min) when the bench started: the noise this run had. */
+  load: string
+  kernel: string
+  runtime: string
+}
+
+export function machine(): Machine {
+  return {
+    date: new Date().toISOString(),
+    cpu: cpus()[0]?.model.trim() ?? 'unknown',
+    cores: cpus().length,
+    load: loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' '),
+    kernel: release(),
+    runtime: `Bun ${Bun.version}`,
+  }
+}
+
+export interface Measurement {
+  /** Who was measured: "ours", "TAYGA", "wireguard-go", ... */
+  subject: string
+  /** What: "TCP single stream", "UDP 64 B", "ping", "translator CPU", ... */
+  metric: string
+  value: number
+  unit: string
+  better: 'higher' | 'lower'
+}
+
+export interface Goal {
+  /** "NAT64 TCP throughput ours/TAYGA ≥ 1.0" */
+  name: string
+  metric: string
+  ours: string
+  reference: string
+  /** ours ÷ reference, oriented so that higher is better (reference ÷ ours when lower is better). */
+  ratio: number
+  target: number
+  met: boolean
+}
+
+export interface E2eReport {
+  bench: string
+  title: string
+  machine: Machine
+  /** Durations, sizes, flags: whatever reproduces the run. */
+  params: Record<string, unknown>
+  measurements: Measurement[]
+  goals: Goal[]
+  /** Filled when a goal is missed (or on request): profiles of our processes. */
+  whereTimeGoes: ProfileSummary[]
+  notes: string[]
+}
+
+/** The goal `ours/reference ≥ target` on `metric`, from the measurements (NaN ratio when one is missing). */
+export function goal(
+  name: string,
+  measurements: readonly Measurement[],
+  metric: string,
+  ours: string,
+  reference: string,
+  target: number,
+): Goal {
+  const find = (s: string) => measurements.find((m) => m.metric === metric && m.subject === s)
+  const o = find(ours)
+  const r = find(reference)
+  let ratio = Number.NaN
+  if (o !== undefined && r !== undefined)
+    ratio = o.better === 'higher' ? o.value / r.value : r.value / o.value
+  ratio = Math.round(ratio * 100) / 100
+  return { name, metric, ours, reference, ratio, target, met: ratio >= target }
+}
+
+/** The chart's panels: one per metric, subjects in first-seen order, ours/reference noted when both exist. */
+export function panels(r: E2eReport): ChartPanel[] {
+  const metrics = [...new Set(r.measurements.map((m) => m.metric))]
+  return metrics.map((metric) => {
+    const ms = r.measurements.filter((m) => m.metric === metric)
+    const g = r.goals.find((x) => x.metric === metric)
+    let note: string | undefined
+    if (g !== undefined) note = `${g.ours}/${g.reference} ${g.ratio.toFixed(2)} (goal ${g.target})`
+    else if (ms.length === 2) {
+      const [a, b] = ms
+      const ratio = a.better === 'higher' ? a.value / b.value : b.value / a.value
+      note = `${a.subject}/${b.subject} ${ratio.toFixed(2)}`
+    }
+    return {
+      title: metric,
+      unit: ms[0].unit,
+      better: ms[0].better,
+      bars: ms.map((m) => ({ label: m.subject, value: m.value })),
+      note,
+    }
+  })
+}
+
+function num(v: number): string {
+  if (!Number.isFinite(v)) return 'n/a'
+  return Math.abs(v) >= 100
+    ? v.toFixed(0)
+    : Math.abs(v) >= 10
+      ? v.toFixed(1)
+      : v.toFixed(3).replace(/0+$/, '0')
+}
+
+/** The Markdown summary: measurements as a metric × subject table, the goals, where the time goes. */
+export function markdown(r: E2eReport): string {
+  const subjects = [...new Set(r.measurements.map((m) => m.subject))]
+  const metrics = [...new Set(r.measurements.map((m) => m.metric))]
+  const m = r.machine
+  const lines = [
+    `# ${r.title}`,
+    '',
+    `${m.date.slice(0, 16).replace('T', ' ')} UTC, ${m.cpu}, ${m.cores} cores, load ${m.load}, Linux ${m.kernel}, ${m.runtime}.`,
+    `Parameters: ${Object.entries(r.params)
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+      .join(', ')}.`,
+    '',
+    `![${r.bench}](${r.bench}.svg)`,
+    '',
+    `| metric | ${subjects.join(' | ')} |`,
+    `|---|${subjects.map(() => '---:').join('|')}|`,
+  ]
+  for (const metric of metrics) {
+    const row = subjects.map((s) => {
+      const x = r.measurements.find((y) => y.metric === metric && y.subject === s)
+      return x === undefined ? '' : `${num(x.value)} ${x.unit}`
+    })
+    lines.push(`| ${metric} | ${row.join(' | ')} |`)
+  }
+  if (r.goals.length > 0) {
+    lines.push('', '| goal | ratio | target | |', '|---|---:|---:|---|')
+    for (const g of r.goals)
+      lines.push(`| ${g.name} | ${g.ratio.toFixed(2)} | ${g.target} | ${g.met ? 'met' : '**missed**'} |`)
+  }
+  for (const p of r.whereTimeGoes) {
+    lines.push('', `## Where the time goes: ${p.process}`, '')
+    if (p.syscallsPerPacket !== null)
+      lines.push(
+        `${p.syscallsPerPacket} syscalls per packet (${p.syscalls.map((s) => `${s.name} ${s.perPacket}`).join(', ')}).`,
+        '',
+      )
+    lines.push(
+      `Top functions by self time (${p.samples} samples):`,
+      '',
+      '| self % | function |',
+      '|---:|---|',
+    )
+    for (const f of p.top) lines.push(`| ${f.selfPct.toFixed(1)} | \`${f.function}\` |`)
+  }
+  if (r.notes.length > 0) lines.push('', ...r.notes.map((n) => `- ${n}`))
+  return `${lines.join('\n')}\n`
+}
+
+/** Where the latest figures live (committed, linked from the README). */
+export const RESULTS_DIR = join(import.meta.dir, '..', 'results')
+
+/** Writes `<dir>/<bench>.json`, `.svg` and `.md`; returns their paths. */
+export function writeReport(r: E2eReport, dir = RESULTS_DIR): { json: string; svg: string; md: string } {
+  const base = join(dir, r.bench)
+  const m = r.machine
+  const subtitle = `${m.date.slice(0, 16).replace('T', ' ')} UTC · ${m.cpu} · ${m.cores} cores · load ${m.load} · ${m.runtime}`
+  writeFileSync(`${base}.json`, `${JSON.stringify(r, null, 2)}\n`)
+  writeFileSync(`${base}.svg`, barChart(r.title, subtitle, panels(r)))
+  writeFileSync(`${base}.md`, markdown(r))
+  return { json: `${base}.json`, svg: `${base}.svg`, md: `${base}.md` }
+}
+
+/** Reads a report back (for the README table and tests). */
+export function readReport(path: string): E2eReport {
+  return JSON.parse(readFileSync(path, 'utf8')) as E2eReport
+}
