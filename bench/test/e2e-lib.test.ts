@@ -157,3 +157,26 @@ test('a Bun process started with cpuProfileArgs writes a profile on a SIGTERM ex
     rmSync(dir, { recursive: true, force: true })
   }
 }, 20_000)
+
+test('the index lists every goal with its run and links each chart', async () => {
+  const { indexMarkdown, writeIndex } = await import('../e2e/index.ts')
+  const a = { ...report(), bench: 'nat64', title: 'NAT64' }
+  const b = { ...report(), bench: 'path', title: 'Path', goals: [] }
+  const md = indexMarkdown([b, a])
+  expect(md).toContain('| NAT64 TCP ours/TAYGA ≥ 1.0 | 0.90 | 1 | **missed** | [nat64](nat64.md)')
+  expect(md.indexOf('## NAT64')).toBeLessThan(md.indexOf('## Path'))
+  expect(md).toContain('![path](path.svg)')
+  const dir = mkdtempSync(join(tmpdir(), 'gh-e2e-index-'))
+  try {
+    writeReport(a, dir)
+    writeReport(b, dir)
+    expect(
+      writeIndex(dir)
+        .map((r) => r.bench)
+        .sort(),
+    ).toEqual(['nat64', 'path'])
+    expect(readFileSync(join(dir, 'README.md'), 'utf8')).toContain('# Latest end-to-end figures')
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
