@@ -1,7 +1,7 @@
 /**
  * Runs the @gatehouse/tun micro-benchmarks (mitata) and writes bench-results/tun.json
  * (@gatehouse/bench-kit). Needs root (a real TUN device); otherwise it prints why and exits 0.
- * The end-to-end forwarder benchmark is bench/tun-forwarder/ at the root.
+ * The end-to-end forwarder benchmark is bench/e2e/tun-forwarder/ at the root.
  */
 import { runAndRecord } from '@gatehouse/bench-kit'
 import { registerIoBenches, setupBench, teardownBench } from './io.bench.ts'

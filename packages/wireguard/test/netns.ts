@@ -231,11 +231,11 @@ export class OurPeer {
   }
 }
 
-/** Our side with a real TUN: bench/wireguard/peer.ts (@gatehouse/wireguard + @gatehouse/tun) in NS_OURS. */
+/** Our side with a real TUN: bench/e2e/wireguard/peer.ts (@gatehouse/wireguard + @gatehouse/tun) in NS_OURS. */
 export class OurTunPeer {
   private constructor(private readonly proc: Subprocess) {}
 
-  static readonly script = join(import.meta.dir, '..', '..', '..', 'bench', 'wireguard', 'peer.ts')
+  static readonly script = join(import.meta.dir, '..', '..', '..', 'bench', 'e2e', 'wireguard', 'peer.ts')
 
   static async start(c: {
     privateKey: string
@@ -261,7 +261,7 @@ export class OurTunPeer {
     let text = ''
     while (!text.includes('ready')) {
       const { value, done } = await reader.read()
-      if (done) throw new Error('bench/wireguard/peer.ts exited before ready')
+      if (done) throw new Error('bench/e2e/wireguard/peer.ts exited before ready')
       text += new TextDecoder().decode(value)
     }
     reader.releaseLock()

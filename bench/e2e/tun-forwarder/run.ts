@@ -1,6 +1,6 @@
 /**
  * End-to-end TUN forwarder benchmark (issue 7). Run as root:
- *   bun tun-forwarder/run.ts [--quick] [--pin] [--rounds=N] [--paths=veth,c,c-mt,bun-ring,bun-poll,bun-sync]
+ *   bun e2e/tun-forwarder/run.ts [--quick] [--pin] [--rounds=N] [--paths=veth,c,c-mt,bun-ring,bun-poll,bun-sync]
  *
  * Two network namespaces, gh-tun-b<pid>-1 (iperf3 client) and gh-tun-b<pid>-2 (server),
  * joined in turn by:
@@ -293,7 +293,7 @@ for (const [path, m] of Object.entries(results)) {
     console.log(`${path.padEnd(9)} vs ${ref.padEnd(4)} ${JSON.stringify(ratios[path][ref])}`)
   }
 }
-const outDir = join(here, '..', 'bench-results')
+const outDir = join(here, '..', '..', 'bench-results')
 mkdirSync(outDir, { recursive: true })
 writeFileSync(
   join(outDir, 'tun-forwarder.json'),

@@ -12,9 +12,8 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { ADDR, exec, NAMES, Runner, Topology } from '@gatehouse/demo'
 import { isListening, startWireguardGo, wgKeyPair } from '@gatehouse/netns-kit'
-import { Runner } from '../src/scenarios.ts'
-import { ADDR, exec, NAMES, Topology } from '../src/topology.ts'
 
 if (process.getuid?.() !== 0) {
   console.warn('skipping the full-path bench: needs root (namespaces, TUN devices)')
@@ -227,7 +226,7 @@ for i in range(n):
   console.log(
     `RSS idle: gateway ${idle.gatewayMb.toFixed(1)} MB, client ${idle.clientMb.toFixed(1)} MB; with ${loaded.natSessions} NAT sessions: gateway ${loaded.gatewayMb.toFixed(1)} MB, client ${loaded.clientMb.toFixed(1)} MB`,
   )
-  const dir = join(import.meta.dir, '..', 'bench-results')
+  const dir = join(import.meta.dir, '..', '..', 'bench-results')
   mkdirSync(dir, { recursive: true })
   writeFileSync(join(dir, 'demo-path.json'), `${JSON.stringify(record, null, 2)}\n`)
 } finally {
