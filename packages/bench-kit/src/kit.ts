@@ -1,35 +1,99 @@
 /**
  * The one runner every package's `bench/run.ts` calls: runs the mitata benchmarks that the
- * caller imported, prints mitata's table, and writes the results as JSON to
- * `<package>/bench-results/<name>.json` for the pull-request comparison (`bench/compare.ts`).
+ * caller imported, prints mitata's table, and writes the results as JSON (a `BenchRecord`) to
+ * `<package>/bench-results/<name>.json`, or to the file named by `GH_BENCH_OUT` when that is set
+ * (the base/head runner of `bench:compare --base` gives each run its own file).
  *
  * `bun bench/run.ts '<regex>'` runs the matching subset, prints medians and writes nothing.
  */
 import { memoryUsage } from 'bun:jsc'
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { basename, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { run } from 'mitata'
 
+/** Environment variable that redirects where `runAndRecord`/`writeRecord` write the record. */
+export const BENCH_OUT_ENV = 'GH_BENCH_OUT'
+
+/** One mitata case. Times in ns per iteration; quantiles over mitata's samples (each a batch mean). */
+export interface Benchmark {
+  name: string
+  avg: number
+  p25: number
+  p50: number
+  p75: number
+  p99: number
+  min: number
+  max: number
+  /** Number of samples the quantiles come from (mitata's `samples.length`, after its outlier trim). */
+  samples: number
+  /** Iterations measured in all (mitata's `ticks`: samples times the batch size). */
+  ticks: number
+  /** mitata's heap figure per iteration (bytes), where the runtime exposes it: the no-allocation evidence. */
+  heapBytesPerIter: number | null
+  /** mitata's GC time per sample (ns), only when a case asks for `.gc('inner')`. */
+  gc: { avg: number; min: number; max: number; total: number } | null
+}
+
+/** What one package's bench run writes. */
 export interface BenchRecord {
   package: string
+  /** ISO 8601, when the run started. */
   date: string
   cpu: string
+  /** Bun version (`Bun.version`). */
+  bun: string
+  /** mitata's runtime name and the Bun version, e.g. `bun 1.4.5`. */
   runtime: string
+  arch: string
   unit: 'ns'
-  benchmarks: {
-    name: string
-    avg: number
-    p50: number
-    p75: number
-    p99: number
-    min: number
-    max: number
-    /** mitata's heap figure per iteration (bytes), where the runtime exposes it: the no-allocation evidence. */
-    heapBytesPerIter: number | null
-    gc: unknown
-  }[]
+  benchmarks: Benchmark[]
   /** Whatever else the package measured (memory of N sessions, CPU time per call, ...). */
   [extra: string]: unknown
+}
+
+/** The part of mitata's per-run `stats` that a `Benchmark` is made from. */
+export interface MitataStats {
+  samples: number[]
+  ticks: number
+  min: number
+  max: number
+  avg: number
+  p25: number
+  p50: number
+  p75: number
+  p99: number
+  heap?: { avg: number }
+  gc?: { avg: number; min: number; max: number; total: number }
+}
+
+/** A `Benchmark` from mitata's stats for one run. */
+export function benchmarkFromStats(name: string, stats: MitataStats): Benchmark {
+  return {
+    name,
+    avg: stats.avg,
+    p25: stats.p25,
+    p50: stats.p50,
+    p75: stats.p75,
+    p99: stats.p99,
+    min: stats.min,
+    max: stats.max,
+    samples: stats.samples.length,
+    ticks: stats.ticks,
+    heapBytesPerIter: stats.heap?.avg ?? null,
+    gc: stats.gc ? { avg: stats.gc.avg, min: stats.gc.min, max: stats.gc.max, total: stats.gc.total } : null,
+  }
+}
+
+/**
+ * Writes `record` to `$GH_BENCH_OUT` when set, else to `<packageDir>/bench-results/<name>.json`
+ * (`name` = the package name without its scope). Returns the path written.
+ */
+export function writeRecord(record: BenchRecord, packageDir: string): string {
+  const file =
+    process.env[BENCH_OUT_ENV] || join(packageDir, 'bench-results', `${basename(record.package)}.json`)
+  mkdirSync(dirname(file), { recursive: true })
+  writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`)
+  return file
 }
 
 /**
@@ -55,30 +119,16 @@ export async function runAndRecord(
     package: packageName,
     date: new Date(result.context.now).toISOString(),
     cpu: result.context.cpu.name ?? 'unknown',
+    bun: Bun.version,
     runtime: `${result.context.runtime} ${Bun.version}`,
+    arch: result.context.arch ?? process.arch,
     unit: 'ns',
     benchmarks: result.benchmarks.flatMap((b) =>
-      b.runs
-        .filter((r) => r.stats !== undefined)
-        .map((r) => ({
-          name: r.name,
-          avg: r.stats!.avg,
-          p50: r.stats!.p50,
-          p75: r.stats!.p75,
-          p99: r.stats!.p99,
-          min: r.stats!.min,
-          max: r.stats!.max,
-          heapBytesPerIter: r.stats!.heap?.avg ?? null,
-          gc: r.stats!.gc ?? null,
-        })),
+      b.runs.flatMap((r) => (r.stats === undefined ? [] : [benchmarkFromStats(r.name, r.stats)])),
     ),
   }
   if (extra) Object.assign(record, await extra())
-  const dir = join(packageDir, 'bench-results')
-  mkdirSync(dir, { recursive: true })
-  const file = join(dir, `${basename(packageName)}.json`)
-  writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`)
-  console.log(`wrote ${file}`)
+  console.log(`wrote ${writeRecord(record, packageDir)}`)
   return record
 }
 
