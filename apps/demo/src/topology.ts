@@ -103,6 +103,8 @@ export interface TopologyOptions {
   progress?: (line: string) => void
   /** Both apps' log level (default DEBUG: sampled drops are logged too; the benchmark uses INFO). */
   logLevel?: 'DEBUG' | 'INFO'
+  /** Extra `bun` arguments per app, before the script (the full-path bench's `--cpu-prof` run). */
+  bunArgs?: { gateway?: readonly string[]; client?: readonly string[] }
 }
 
 interface ClientConfigOut {
@@ -218,6 +220,7 @@ export class Topology {
     const before = countLines(this.gatewayLog(), 'gateway running')
     this.gatewayProc = this.spawn('gateway', this.ns.gateway, [
       process.execPath,
+      ...(this.opts.bunArgs?.gateway ?? []),
       GATEWAY_MAIN,
       'run',
       '--config',
@@ -400,6 +403,7 @@ export class Topology {
     writeFileSync(this.clientConfig, JSON.stringify(alice, null, 2))
     this.clientProc = this.spawn('client', client, [
       process.execPath,
+      ...(this.opts.bunArgs?.client ?? []),
       CLIENT_MAIN,
       '--config',
       this.clientConfig,

@@ -1,96 +1,161 @@
 /**
- * The full path, measured (root only; `sudo bun bench/path.ts [seconds]`, default 5): the demo's
- * topology, then side by side in one run
- *   - ours, same family: iperf3 (single-stream TCP) from the client namespace to the dual-stack
- *     host's IPv4 through apps/client -> WireGuard -> apps/gateway (NAT) -> masquerade -> site;
+ * The full path, measured (issues 9 and 10). Root only, under the bench lock:
+ *   flock /tmp/gh-bench.lock bun e2e/path/run.ts [--quick] [--rounds=N] [--seconds=S]
+ *     [--sessions=N] [--profile] [--out=DIR]
+ * The demo's topology (@gatehouse/demo: client, gateway and site namespaces, both apps running),
+ * then side by side in one run, in ABC/CBA order over the rounds (medians reported):
+ *   - ours, same family: iperf3 single-stream TCP from the client namespace to the dual-stack
+ *     host's IPv4 proxy IP through apps/client -> WireGuard -> apps/gateway (NAT) -> masquerade -> site;
  *   - ours, NAT64: the same to the IPv6 proxy IP of the IPv4-only host (translated at the gateway);
- *   - wireguard-go <-> wireguard-go over the same veths and namespaces, no NAT (the reference);
- * with ping latency (20 echoes) on each path, packets/s on the gateway side's tunnel device, the
- * CPU % of each data-plane process during the transfer, and the RSS of both apps at idle and with
- * 10,000 NAT sessions (10,000 UDP flows from distinct source ports). Writes
- * bench-results/demo-path.json. Everything is removed at the end, also on failure or Ctrl-C.
+ *   - wireguard-go alone: wireguard-go <-> wireguard-go over the same veths and namespaces, no NAT
+ *     (the reference, MTU 1280 like ours, masqueraded the same way);
+ * with ping latency on each path, CPU per packet of the two data-plane processes (client + gateway,
+ * per packet delivered on the gateway's tunnel device), and the gateway's RSS at idle and with
+ * 10,000 NAT sessions (10,000 UDP flows from distinct source ports), wireguard-go's beside it.
+ * Goal: ours ÷ wireguard-go alone ≥ 0.8 on TCP (same family; NAT64 reported with its own ratio).
+ * With `--profile`, or when a goal is missed: `strace -c -f` on both apps during a stream, then a
+ * second topology whose apps run under `bun --cpu-prof`, summarized in the report's `whereTimeGoes`.
+ * Writes `<out>/path.{json,svg,md}` (default bench/e2e/results). Everything is removed at the end.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ADDR, exec, NAMES, Runner, Topology } from '@gatehouse/demo'
-import { isListening, startWireguardGo, wgKeyPair } from '@gatehouse/netns-kit'
+import { ADDR, missingTools, NAMES, Runner, Topology } from '@gatehouse/demo'
+import {
+  CpuMeter,
+  iperf3,
+  isListening,
+  linkPackets,
+  ping,
+  rssMb,
+  startWireguardGo,
+  tryRun,
+  wgKeyPair,
+} from '@gatehouse/netns-kit'
+import {
+  cpuProfileArgs,
+  newestProfile,
+  type ProfileSummary,
+  summarizeProfileFile,
+  syscallsPerPacket,
+} from '../lib/profile.ts'
+import {
+  type E2eReport,
+  type Goal,
+  goal,
+  type Measurement,
+  machine,
+  RESULTS_DIR,
+  writeReport,
+} from '../lib/report.ts'
+
+const argv = process.argv.slice(2)
+const flag = (name: string) => argv.includes(`--${name}`)
+const opt = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3)
+const quick = flag('quick')
+const SECONDS = Number(opt('seconds') ?? (quick ? 2 : 6))
+const ROUNDS = Number(opt('rounds') ?? (quick ? 1 : 2))
+const SESSIONS = Number(opt('sessions') ?? (quick ? 2000 : 10_000))
+const PING_COUNT = quick ? 10 : 20
+const OUT = opt('out') ?? RESULTS_DIR
+for (const [k, v] of [
+  ['seconds', SECONDS],
+  ['rounds', ROUNDS],
+  ['sessions', SESSIONS],
+] as const)
+  if (!Number.isInteger(v) || v < 1) throw new Error(`--${k}: a positive integer, got ${v}`)
 
 if (process.getuid?.() !== 0) {
   console.warn('skipping the full-path bench: needs root (namespaces, TUN devices)')
   process.exit(0)
 }
-if (Bun.which('iperf3') === null) {
-  console.warn('skipping the full-path bench: iperf3 is not installed')
+const missing = [...missingTools(), 'iperf3'].filter((t) => Bun.which(t) === null)
+if (missing.length > 0) {
+  console.warn(`skipping the full-path bench: not installed: ${[...new Set(missing)].join(', ')}`)
   process.exit(0)
 }
 
-const SECONDS = Number(process.argv[2] ?? 5)
-const SESSIONS = 10_000
+const S = {
+  same: 'ours, same family',
+  nat64: 'ours, NAT64',
+  wg: 'wireguard-go alone',
+  idle: 'ours, idle',
+  loaded: `ours, ${SESSIONS} NAT sessions`,
+} as const
+const M = { tcp: 'TCP single stream', cpu: 'CPU per packet', ping: 'ping', rss: 'gateway RSS' } as const
+const T0 = performance.now()
+const progress = (l: string) => console.error(`· ${((performance.now() - T0) / 1000).toFixed(1)} s ${l}`)
 
-/** utime + stime of a process and its threads, in clock ticks (100/s). */
-function cpuTicks(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ')
-  return Number(rest[11]) + Number(rest[12])
-}
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return m === null ? Number.NaN : Number(m[1]) / 1024
+interface Path {
+  subject: string
+  dst: string
+  /** Data-plane processes whose CPU is counted. */
+  pids: number[]
+  /** The gateway side's tunnel device: packets delivered out of the tunnel. */
+  dev: string
 }
 
-let topo: Topology | null = null
-const stop = () => {
-  topo?.down()
-  topo = null
-}
-// Ctrl-C and SIGTERM: the topology's lab removes everything (netns-kit's signal handlers).
-
-interface PathResult {
-  path: string
-  mbits: number
+interface Sample {
+  subject: string
+  mbps: number
   retransmits: number
-  pps: number
-  cpu: Record<string, number>
+  usPerPacket: number
+  cpuPct: number
   pingMs: number
 }
 
-try {
-  topo = await Topology.up({ prefix: 'ghdb-', logLevel: 'INFO', progress: (l) => console.error(`· ${l}`) })
-  const t = topo
-  const x = new Runner(t)
-  const gwPid = t.gatewayPid!
-  const clPid = t.clientPid!
+/** One path: ping at idle, then an iperf3 TCP stream with the processes' CPU and the tunnel device's packets. */
+async function measure(t: Topology, p: Path): Promise<Sample> {
+  const pingMs = ping(t.ns.client, p.dst, PING_COUNT, 0.05).avgMs
+  const meter = new CpuMeter(p.pids)
+  const k0 = linkPackets(t.ns.gateway, p.dev).rx
+  const r = await iperf3({ ns: t.ns.client, server: p.dst, seconds: SECONDS })
+  const packets = linkPackets(t.ns.gateway, p.dev).rx - k0
+  const cpu = meter.stop()
+  const cores = cpu.cores.reduce((a, b) => a + b, 0)
+  const s = {
+    subject: p.subject,
+    mbps: r.mbps,
+    retransmits: r.retransmits,
+    usPerPacket: packets > 0 ? ((cores * cpu.seconds) / packets) * 1e6 : Number.NaN,
+    cpuPct: cores * 100,
+    pingMs,
+  }
+  progress(
+    `${p.subject}: ${s.mbps.toFixed(0)} Mbit/s, ${s.usPerPacket.toFixed(1)} µs CPU/packet (${s.cpuPct.toFixed(0)}% of a core), ping ${pingMs.toFixed(3)} ms`,
+  )
+  return s
+}
 
-  // The reference: wireguard-go in the client and gateway namespaces over the same veth (port 51821).
+/** The reference: wireguard-go in the client and gateway namespaces over the same veth (port 51821). */
+async function startReference(t: Topology): Promise<{ wgc: number; wgg: number }> {
   const kc = wgKeyPair()
   const kg = wgKeyPair()
-  const wgPids: Record<string, number> = {}
-  for (const [ns, ifname, key, peer] of [
-    [
-      t.ns.client,
-      'wgc',
-      kc.privateKey,
+  const client = await startWireguardGo(t.lab, {
+    ns: t.ns.client,
+    ifname: 'wgc',
+    privateKey: kc.privateKey,
+    peers: [
       {
         publicKey: kg.publicKey,
         allowedIps: ['10.99.0.0/24', '10.90.0.0/24'],
         endpoint: `${ADDR.gatewayClientLink}:51821`,
       },
     ],
-    [t.ns.gateway, 'wgg', kg.privateKey, { publicKey: kc.publicKey, allowedIps: ['10.99.0.0/24'] }],
-  ] as const) {
-    const p = await startWireguardGo(t.lab, {
-      ns,
-      ifname,
-      privateKey: key,
-      listenPort: ifname === 'wgg' ? 51821 : undefined,
-      peers: [peer],
-      addrs: [ifname === 'wgg' ? '10.99.0.1/24' : '10.99.0.2/24'],
-      mtu: 1280,
-    })
-    wgPids[ifname] = p.proc.pid
-  }
-  await exec(['ip', '-n', t.ns.client, 'route', 'add', '10.90.0.0/24', 'dev', 'wgc'])
-  // Masquerade the reference tunnel's addresses too (same rule as the clients' tunnel IPs).
+    addrs: ['10.99.0.2/24'],
+    routes: ['10.90.0.0/24'],
+    mtu: 1280,
+  })
+  const gateway = await startWireguardGo(t.lab, {
+    ns: t.ns.gateway,
+    ifname: 'wgg',
+    privateKey: kg.privateKey,
+    listenPort: 51821,
+    peers: [{ publicKey: kc.publicKey, allowedIps: ['10.99.0.0/24'] }],
+    addrs: ['10.99.0.1/24'],
+    mtu: 1280,
+  })
+  // Masquerade the reference tunnel's addresses too (the same rule as the clients' tunnel IPs).
   const nft = await t.run(t.ns.gateway, [
     'nft',
     'add',
@@ -106,71 +171,11 @@ try {
     'masquerade',
   ])
   if (nft.code !== 0) throw new Error(`nft: ${nft.out}`)
-  await t.lab.start('iperf3', t.ns.site, ['iperf3', '-s'], () => isListening(t.ns.site, 5201, 'tcp'))
+  return { wgc: client.proc.pid, wgg: gateway.proc.pid }
+}
 
-  const idle = { gatewayMb: rssMb(gwPid), clientMb: rssMb(clPid) }
-  const dual4 = (await x.proxyIps(NAMES.dual, 'A'))[0]
-  const v4via6 = (await x.proxyIps(NAMES.v4, 'AAAA'))[0]
-
-  const tunPackets = async (ns: string, dev: string) => {
-    const r = await exec(['ip', '-n', ns, '-s', '-j', 'link', 'show', dev])
-    const j = JSON.parse(r.stdout)[0]
-    return j.stats64.tx.packets + j.stats64.rx.packets
-  }
-  const ping = async (dst: string) => {
-    const r = await t.run(t.ns.client, ['ping', '-c', '20', '-i', '0.05', '-q', dst])
-    const m = /= [\d.]+\/([\d.]+)\//.exec(r.stdout)
-    return m === null ? Number.NaN : Number(m[1])
-  }
-  const measure = async (
-    path: string,
-    dst: string,
-    procs: Record<string, number>,
-    dev: string,
-  ): Promise<PathResult> => {
-    const pingMs = await ping(dst)
-    const before = Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, cpuTicks(pid)]))
-    const pk0 = await tunPackets(t.ns.gateway, dev)
-    const r = await t.run(
-      t.ns.client,
-      ['iperf3', '-c', dst, '-t', String(SECONDS), '-J'],
-      (SECONDS + 20) * 1000,
-    )
-    const pk1 = await tunPackets(t.ns.gateway, dev)
-    const cpu = Object.fromEntries(
-      Object.entries(procs).map(([k, pid]) => [
-        k,
-        Math.round(((cpuTicks(pid) - before[k]) / SECONDS / 100) * 100),
-      ]),
-    )
-    const j = JSON.parse(r.stdout)
-    if (j.error) throw new Error(`iperf3 ${path}: ${j.error}`)
-    return {
-      path,
-      mbits: Math.round(j.end.sum_received.bits_per_second / 1e6),
-      retransmits: j.end.sum_sent.retransmits ?? 0,
-      pps: Math.round((pk1 - pk0) / SECONDS),
-      cpu,
-      pingMs,
-    }
-  }
-
-  console.error(`· iperf3 ${SECONDS} s per path, single-stream TCP, client namespace -> site`)
-  const results: PathResult[] = []
-  const ours = { client: clPid, gateway: gwPid }
-  results.push(await measure('ours, same family (IPv4 NAT)', dual4, ours, 'gh-gateway'))
-  results.push(await measure('ours, NAT64 (IPv6 proxy -> IPv4 host)', v4via6, ours, 'gh-gateway'))
-  results.push(
-    await measure(
-      'wireguard-go <-> wireguard-go (no NAT)',
-      ADDR.dualHost4,
-      { client: wgPids.wgc, gateway: wgPids.wgg },
-      'wgg',
-    ),
-  )
-
-  // 10,000 NAT sessions: one UDP datagram from each of 10,000 source ports to the IPv4-only host's proxy IP.
-  console.error(`· ${SESSIONS} UDP flows through the NAT`)
+/** `n` NAT sessions: one UDP datagram from each of n source ports to `dst` port 7; returns the gateway's count. */
+async function sessions(t: Topology, dst: string, n: number): Promise<number> {
   const flows = `
 import socket, sys, time
 dst = sys.argv[1]
@@ -182,53 +187,206 @@ for i in range(n):
     s.close()
     if i % 50 == 49: time.sleep(0.01)  # paced: a burst would overflow the TUN's queue
 `
-  const v4proxy = (await x.proxyIps(NAMES.v4, 'A'))[0]
-  const f = await t.run(t.ns.client, ['python3', '-c', flows, v4proxy, String(SESSIONS)], 120_000)
+  const f = await t.run(t.ns.client, ['python3', '-c', flows, dst, String(n)], 120_000)
   if (f.code !== 0) throw new Error(`flows: ${f.out}`)
   await Bun.sleep(1000)
-  const m = await t.gatewayMetrics()
-  let sessions = 0
-  for (const [k, v] of m) if (k.startsWith('gatehouse_nat_sessions{')) sessions += v
-  if (process.env.GHD_BENCH_DEBUG)
-    console.error(
-      [...m]
-        .filter(([k, v]) => v > 0 && /drops|sessions/.test(k))
-        .map(([k, v]) => `${k} ${v}`)
-        .join('\n'),
-    )
-  const loaded = { gatewayMb: rssMb(gwPid), clientMb: rssMb(clPid), natSessions: sessions }
-
-  const record = {
-    date: new Date().toISOString(),
-    cpu: readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown',
-    cores: navigator.hardwareConcurrency,
-    load: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
-    runtime: `Bun ${Bun.version}`,
-    seconds: SECONDS,
-    paths: results,
-    rss: { idle, [`with ${SESSIONS} sessions`]: loaded },
-  }
-  console.log(
-    `\nfull path, ${record.date}, ${record.cpu} x${record.cores}, load ${record.load}, ${record.runtime}\n`,
-  )
-  console.log(
-    '| path | TCP Mbit/s | retransmits | pkt/s (gateway tunnel dev) | CPU % client / gateway | ping ms |',
-  )
-  console.log('| --- | --- | --- | --- | --- | --- |')
-  for (const r of results)
-    console.log(
-      `| ${r.path} | ${r.mbits} | ${r.retransmits} | ${r.pps} | ${r.cpu.client} / ${r.cpu.gateway} | ${r.pingMs.toFixed(3)} |`,
-    )
-  const ref = results[2].mbits
-  console.log(
-    `\nours / wireguard-go: same family ${(results[0].mbits / ref).toFixed(2)}, NAT64 ${(results[1].mbits / ref).toFixed(2)}`,
-  )
-  console.log(
-    `RSS idle: gateway ${idle.gatewayMb.toFixed(1)} MB, client ${idle.clientMb.toFixed(1)} MB; with ${loaded.natSessions} NAT sessions: gateway ${loaded.gatewayMb.toFixed(1)} MB, client ${loaded.clientMb.toFixed(1)} MB`,
-  )
-  const dir = join(import.meta.dir, '..', '..', 'bench-results')
-  mkdirSync(dir, { recursive: true })
-  writeFileSync(join(dir, 'demo-path.json'), `${JSON.stringify(record, null, 2)}\n`)
-} finally {
-  stop()
+  let count = 0
+  for (const [k, v] of await t.gatewayMetrics()) if (k.startsWith('gatehouse_nat_sessions{')) count += v
+  return count
 }
+
+function median(xs: number[]): number {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b)
+  if (s.length === 0) return Number.NaN
+  const m = s.length >> 1
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+const round2 = (x: number) => Math.round(x * 100) / 100
+
+const packetsOf = (ns: string, dev: string) => () => {
+  const l = linkPackets(ns, dev)
+  return l.rx + l.tx
+}
+
+const samples: Sample[] = []
+const measurements: Measurement[] = []
+const goals: Goal[] = []
+const notes: string[] = []
+const profiles: ProfileSummary[] = []
+let profileTarget: 'same family' | 'NAT64' | null = null
+const traced: Record<'gateway' | 'client', Awaited<ReturnType<typeof syscallsPerPacket>> | null> = {
+  gateway: null,
+  client: null,
+}
+
+let topo: Topology | null = await Topology.up({ prefix: 'ghdb-', logLevel: 'INFO', progress })
+try {
+  const t = topo
+  const x = new Runner(t)
+  const gw = t.gatewayPid!
+  const cl = t.clientPid!
+  const ref = await startReference(t)
+  await t.lab.start('iperf3', t.ns.site, ['iperf3', '-s'], () => isListening(t.ns.site, 5201, 'tcp'))
+  const idle = { gateway: rssMb(gw), client: rssMb(cl) }
+  const paths: Path[] = [
+    { subject: S.same, dst: (await x.proxyIps(NAMES.dual, 'A'))[0], pids: [cl, gw], dev: 'gh-gateway' },
+    { subject: S.nat64, dst: (await x.proxyIps(NAMES.v4, 'AAAA'))[0], pids: [cl, gw], dev: 'gh-gateway' },
+    { subject: S.wg, dst: ADDR.dualHost4, pids: [ref.wgc, ref.wgg], dev: 'wgg' },
+  ]
+  progress(`iperf3 ${SECONDS} s per path, ${ROUNDS} round(s), single-stream TCP, client namespace -> site`)
+  for (let round = 0; round < ROUNDS; round++)
+    for (const p of round % 2 === 0 ? paths : [...paths].reverse()) samples.push(await measure(t, p))
+
+  progress(`${SESSIONS} UDP flows through the NAT`)
+  const natSessions = await sessions(t, (await x.proxyIps(NAMES.v4, 'A'))[0], SESSIONS)
+  const loaded = { gateway: rssMb(gw), client: rssMb(cl) }
+  const wgRss = rssMb(ref.wgg)
+
+  for (const p of paths) {
+    const s = samples.filter((y) => y.subject === p.subject)
+    const add = (metric: string, xs: number[], unit: string, better: 'higher' | 'lower') =>
+      measurements.push({ subject: p.subject, metric, value: round2(median(xs)), unit, better })
+    add(
+      M.tcp,
+      s.map((y) => y.mbps),
+      'Mbit/s',
+      'higher',
+    )
+    add(
+      M.cpu,
+      s.map((y) => y.usPerPacket),
+      'µs',
+      'lower',
+    )
+    add(
+      M.ping,
+      s.map((y) => y.pingMs),
+      'ms',
+      'lower',
+    )
+    notes.push(
+      `${p.subject}, per round: ${s.map((y) => y.mbps.toFixed(0)).join(', ')} Mbit/s (retransmits ${s.map((y) => y.retransmits).join(', ')}), data plane ${s.map((y) => y.cpuPct.toFixed(0)).join(', ')} % of a core.`,
+    )
+  }
+  for (const [subject, mb] of [
+    [S.idle, idle.gateway],
+    [S.loaded, loaded.gateway],
+    [S.wg, wgRss],
+  ] as const)
+    measurements.push({ subject, metric: M.rss, value: round2(mb), unit: 'MB', better: 'lower' })
+  notes.push(
+    `RSS: gateway ${idle.gateway.toFixed(1)} MB idle, ${loaded.gateway.toFixed(1)} MB with ${natSessions} NAT sessions (gatehouse_nat_sessions after ${SESSIONS} UDP flows); client ${idle.client.toFixed(1)} → ${loaded.client.toFixed(1)} MB; wireguard-go's gateway side ${wgRss.toFixed(1)} MB after its transfers.`,
+  )
+  goals.push(
+    goal(
+      'Full path TCP: ours same family ÷ wireguard-go alone ≥ 0.8',
+      measurements,
+      M.tcp,
+      S.same,
+      S.wg,
+      0.8,
+    ),
+  )
+  goals.push(
+    goal('Full path TCP: ours NAT64 ÷ wireguard-go alone ≥ 0.8', measurements, M.tcp, S.nat64, S.wg, 0.8),
+  )
+
+  if (flag('profile') || goals.some((g) => !g.met)) {
+    profileTarget = goals[0].met && !goals[1].met ? 'NAT64' : 'same family'
+    const dst = paths[profileTarget === 'NAT64' ? 1 : 0].dst
+    if (Bun.which('strace') !== null) {
+      const window = quick ? 1 : 3
+      progress(`profile: strace -c -f on both apps, ${window} s of a ${profileTarget} TCP stream`)
+      const stream = iperf3({ ns: t.ns.client, server: dst, seconds: window + 2 })
+      await Bun.sleep(700)
+      const [g, c] = await Promise.all([
+        syscallsPerPacket(gw, window, packetsOf(t.ns.gateway, 'gh-gateway')),
+        syscallsPerPacket(cl, window, packetsOf(t.ns.client, 'gh-client')),
+      ])
+      traced.gateway = g
+      traced.client = c
+      await stream
+    }
+  }
+} finally {
+  topo.down()
+  topo = null
+}
+
+if (profileTarget !== null) {
+  // A second world whose apps run under `bun --cpu-prof`; both exit via process.exit on SIGTERM,
+  // which is when the profiles are written.
+  const dir = mkdtempSync(join(tmpdir(), 'gh-path-prof-'))
+  const dirs = { gateway: join(dir, 'gateway'), client: join(dir, 'client') }
+  try {
+    progress(`profile: the apps under bun --cpu-prof, ${SECONDS} s of a ${profileTarget} TCP stream`)
+    topo = await Topology.up({
+      prefix: 'ghdp-',
+      logLevel: 'INFO',
+      progress,
+      bunArgs: { gateway: cpuProfileArgs(dirs.gateway), client: cpuProfileArgs(dirs.client) },
+    })
+    const t = topo
+    const x = new Runner(t)
+    await t.lab.start('iperf3', t.ns.site, ['iperf3', '-s'], () => isListening(t.ns.site, 5201, 'tcp'))
+    const dst =
+      profileTarget === 'NAT64'
+        ? (await x.proxyIps(NAMES.v4, 'AAAA'))[0]
+        : (await x.proxyIps(NAMES.dual, 'A'))[0]
+    await iperf3({ ns: t.ns.client, server: dst, seconds: SECONDS })
+    await t.stopClient()
+    await t.stopGateway()
+    for (const app of ['gateway', 'client'] as const) {
+      const file = newestProfile(dirs[app])
+      if (file === null) throw new Error(`apps/${app}: no .cpuprofile written in ${dirs[app]}`)
+      const tr = traced[app]
+      profiles.push({
+        process: `apps/${app} (${profileTarget} TCP stream)`,
+        ...summarizeProfileFile(file),
+        syscallsPerPacket: tr?.perPacket ?? null,
+        syscalls: tr?.syscalls ?? [],
+      })
+    }
+    notes.push(
+      `Profile (${flag('profile') ? '--profile' : 'goal missed'}), top self time: ${profiles
+        .map(
+          (p) =>
+            `${p.process.split(' (')[0]}: ${p.top
+              .slice(0, 3)
+              .map((f) => `${f.function.split(' (')[0]} ${f.selfPct}%`)
+              .join(', ')}${p.syscallsPerPacket !== null ? `; ${p.syscallsPerPacket} syscalls/packet` : ''}`,
+        )
+        .join(' | ')}.`,
+    )
+  } finally {
+    ;(topo as Topology | null)?.down()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+const report: E2eReport = {
+  bench: 'path',
+  title: 'Full path: client → WireGuard → gateway (NAT, NAT64) → site, against wireguard-go alone',
+  machine: machine(),
+  params: {
+    rounds: ROUNDS,
+    order: 'ABC/CBA over the rounds, medians',
+    tcpSeconds: SECONDS,
+    pingCount: PING_COUNT,
+    sessions: SESSIONS,
+    mtu: 1280,
+    wireguardGo: tryRun(['wireguard-go', '--version']).stdout.trim().split('\n')[0] ?? '',
+  },
+  measurements,
+  goals,
+  whereTimeGoes: profiles,
+  notes: [
+    'CPU per packet: utime + stime of the two data-plane processes (apps/client + apps/gateway, or the two wireguard-go) over the transfer ÷ packets delivered out of the tunnel on the gateway side.',
+    ...notes,
+  ],
+}
+mkdirSync(OUT, { recursive: true })
+const files = writeReport(report, OUT)
+for (const m of measurements) console.log(`${m.subject.padEnd(30)}${m.metric.padEnd(20)}${m.value} ${m.unit}`)
+for (const g of goals) console.log(`${g.met ? 'met' : 'MISSED'}: ${g.name}: ${g.ratio.toFixed(2)}`)
+console.log(`report: ${files.md}`)
