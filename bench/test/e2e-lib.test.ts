@@ -12,10 +12,12 @@ import {
 } from '../e2e/lib/profile.ts'
 import {
   type E2eReport,
+  fromRounds,
   goal,
   type Measurement,
   machine,
   markdown,
+  median,
   panels,
   readReport,
   writeReport,
@@ -38,6 +40,32 @@ test('a goal is ours/reference, turned round when lower is better', () => {
   const missing = goal('x', ms, 'UDP', 'ours', 'TAYGA', 1)
   expect(Number.isNaN(missing.ratio)).toBe(true)
   expect(missing.met).toBe(false)
+})
+
+test('a measurement over rounds is their median, and the table shows the spread', () => {
+  expect(median([3, 1, 2])).toBe(2)
+  expect(median([4, 1, 3, 2])).toBe(2.5)
+  expect(Number.isNaN(median([]))).toBe(true)
+  const m = fromRounds('ours', 'TCP', 'Mbit/s', 'higher', [900, 1100, 1000])
+  expect(m.value).toBe(1000)
+  expect(m.samples).toEqual([900, 1100, 1000])
+  const md = markdown({ ...report(), measurements: [m, ms[1]], whereTimeGoes: [] })
+  expect(md).toContain('| TCP | 1000 Mbit/s (900–1100) | 1000 Mbit/s |')
+  expect(md).toContain('median over the rounds')
+})
+
+test('a traced-only process (no CPU profile) shows its syscalls and no empty function table', () => {
+  const traced = {
+    process: 'TAYGA',
+    samples: 0,
+    top: [],
+    syscallsPerPacket: 2,
+    syscalls: [{ name: 'read', perPacket: 1 }],
+  }
+  const md = markdown({ ...report(), whereTimeGoes: [traced] })
+  expect(md).toContain('## Where the time goes: TAYGA')
+  expect(md).toContain('2 syscalls per packet (read 1)')
+  expect(md).not.toContain('Top functions')
 })
 
 function report(): E2eReport {

@@ -90,8 +90,8 @@ export function parseStraceSummary(text: string): Map<string, number> {
 }
 
 /**
- * Attaches `strace -c -f` to `pid` for `seconds` and divides the syscalls by the packets that
- * `packets()` counted over the same window (e.g. a TUN device's rx+tx). Needs strace and ptrace rights (root).
+ * Attaches `strace -c -f` to `pid`, waits until it holds the process, counts `seconds`, and divides the
+ * syscalls by the packets that `packets()` counted over the same window (e.g. a TUN device's rx+tx). Needs strace and ptrace rights (root).
  */
 export async function syscallsPerPacket(
   pid: number,
@@ -99,13 +99,35 @@ export async function syscallsPerPacket(
   packets: () => number,
 ): Promise<{ perPacket: number; syscalls: { name: string; perPacket: number }[]; packets: number }> {
   const tracer = Bun.spawn(['strace', '-c', '-f', '-p', String(pid)], { stdout: 'ignore', stderr: 'pipe' })
-  // strace prints "attached" lines per thread once it holds them; give it a moment to attach all.
-  await Bun.sleep(300)
+  // Count packets only once strace holds every thread ("Process N attached with M threads"), and stop
+  // counting just before it detaches: syscalls and packets then cover the same window.
+  const reader = tracer.stderr.getReader()
+  const decoder = new TextDecoder()
+  let text = ''
+  const deadline = performance.now() + 5000
+  let pending: ReturnType<typeof reader.read> | null = null
+  while (!text.includes('attached') && performance.now() < deadline) {
+    pending ??= reader.read()
+    const chunk = await Promise.race([pending, Bun.sleep(100).then(() => null)])
+    if (chunk === null) continue // still waiting: the same read stays pending
+    pending = null
+    if (chunk.done) break
+    text += decoder.decode(chunk.value, { stream: true })
+  }
+  if (!text.includes('attached')) {
+    tracer.kill('SIGKILL')
+    throw new Error(`strace did not attach to ${pid}: ${text.trim().slice(0, 300)}`)
+  }
   const p0 = packets()
   await Bun.sleep(seconds * 1000)
   const p1 = packets()
   tracer.kill('SIGINT')
-  const text = await new Response(tracer.stderr).text()
+  for (;;) {
+    const chunk = await (pending ?? reader.read())
+    pending = null
+    if (chunk.done) break
+    text += decoder.decode(chunk.value, { stream: true })
+  }
   await tracer.exited
   const counts = parseStraceSummary(text)
   const n = Math.max(1, p1 - p0)

@@ -41,6 +41,8 @@ export interface Measurement {
   value: number
   unit: string
   better: 'higher' | 'lower'
+  /** The per-round values `value` summarizes (e.g. its median), when there were rounds: the spread is shown beside it. */
+  samples?: number[]
 }
 
 export interface Goal {
@@ -66,6 +68,25 @@ export interface E2eReport {
   /** Filled when a goal is missed (or on request): profiles of our processes. */
   whereTimeGoes: ProfileSummary[]
   notes: string[]
+}
+
+/** The median of `xs` (the mean of the middle two for an even count); NaN when empty. */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return Number.NaN
+  const s = [...xs].sort((a, b) => a - b)
+  const h = s.length >> 1
+  return s.length % 2 === 1 ? s[h] : (s[h - 1] + s[h]) / 2
+}
+
+/** A measurement whose value is the median of per-round `samples` (kept, so the report shows the spread). */
+export function fromRounds(
+  subject: string,
+  metric: string,
+  unit: string,
+  better: 'higher' | 'lower',
+  samples: readonly number[],
+): Measurement {
+  return { subject, metric, value: median(samples), unit, better, samples: [...samples] }
 }
 
 /** The goal `ours/reference ≥ target` on `metric`, from the measurements (NaN ratio when one is missing). */
@@ -124,6 +145,9 @@ export function markdown(r: E2eReport): string {
   const subjects = [...new Set(r.measurements.map((m) => m.subject))]
   const metrics = [...new Set(r.measurements.map((m) => m.metric))]
   const m = r.machine
+  const spreadNote = r.measurements.some((x) => (x.samples?.length ?? 0) > 1)
+    ? ['', 'Each figure is the median over the rounds; (min–max) over the rounds beside it.']
+    : []
   const lines = [
     `# ${r.title}`,
     '',
@@ -140,10 +164,16 @@ export function markdown(r: E2eReport): string {
   for (const metric of metrics) {
     const row = subjects.map((s) => {
       const x = r.measurements.find((y) => y.metric === metric && y.subject === s)
-      return x === undefined ? '' : `${num(x.value)} ${x.unit}`
+      if (x === undefined) return ''
+      const spread =
+        x.samples !== undefined && x.samples.length > 1
+          ? ` (${num(Math.min(...x.samples))}–${num(Math.max(...x.samples))})`
+          : ''
+      return `${num(x.value)} ${x.unit}${spread}`
     })
     lines.push(`| ${metric} | ${row.join(' | ')} |`)
   }
+  lines.push(...spreadNote)
   if (r.goals.length > 0) {
     lines.push('', '| goal | ratio | target | |', '|---|---:|---:|---|')
     for (const g of r.goals)
@@ -156,6 +186,7 @@ export function markdown(r: E2eReport): string {
         `${p.syscallsPerPacket} syscalls per packet (${p.syscalls.map((s) => `${s.name} ${s.perPacket}`).join(', ')}).`,
         '',
       )
+    if (p.top.length === 0) continue // traced only (a C process: no CPU profile)
     lines.push(
       `Top functions by self time (${p.samples} samples):`,
       '',
