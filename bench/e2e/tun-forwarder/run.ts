@@ -1,6 +1,6 @@
 /**
  * End-to-end TUN forwarder benchmark (issue 7). Run as root:
- *   bun e2e/tun-forwarder/run.ts [--quick] [--pin] [--rounds=N] [--paths=veth,c,c-mt,bun-ring,bun-poll,bun-sync]
+ *   bun e2e/tun-forwarder/run.ts [--quick] [--pin] [--rounds=N] [--out=DIR] [--paths=veth,c,c-mt,bun-ring,bun-poll,bun-sync]
  *
  * Two network namespaces, gh-tun-b<pid>-1 (iperf3 client) and gh-tun-b<pid>-2 (server),
  * joined in turn by:
@@ -12,11 +12,13 @@
  * 64 B and 1400 B IP packets, reporting receiver packets/s and the forwarder's CPU %
  * (utime + stime of the whole process, all threads, over the run). Everything runs
  * side by side in one invocation, so ratios are fair; the namespaces are removed at the end.
- * Writes bench-results/tun-forwarder.json (in the bench workspace).
+ * Writes bench-results/tun-forwarder.json (in the bench workspace, every figure) and the shared report
+ * `<out>/tun-forwarder.{json,svg,md}` (`--out=DIR`, default bench/e2e/results; medians, no goal).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { isListening, Lab, type Proc, run as sh, skipReason } from '@gatehouse/netns-kit'
+import { type Measurement, machine, RESULTS_DIR, writeReport } from '../lib/report.ts'
 
 const TUN_A = { dev: 'ghtunA', addr: '10.201.0.1' }
 const TUN_B = { dev: 'ghtunB', addr: '10.201.0.2' }
@@ -299,3 +301,58 @@ writeFileSync(
   join(outDir, 'tun-forwarder.json'),
   `${JSON.stringify({ date: new Date().toISOString(), pinned: PIN, rounds: ROUNDS, tcpSeconds: TCP_SECONDS, udpSeconds: UDP_SECONDS, mtu: MTU, loadBefore, loadAfter, results, ratios, runs }, null, 2)}\n`,
 )
+
+// The shared report (bench/e2e/lib): the medians above, one subject per path. No published goal:
+// this bench chose the TUN I/O mode (issue 7); the Bun/C ratios are in the notes.
+const SUBJECT: Record<string, string> = {
+  veth: 'veth (kernel alone)',
+  c: 'C, 1 thread',
+  'c-mt': 'C, 2 threads',
+  'bun-ring': 'Bun, ring',
+  'bun-poll': 'Bun, poll',
+  'bun-sync': 'Bun, sync',
+}
+const measurements: Measurement[] = []
+for (const [path, m] of Object.entries(results)) {
+  const subject = SUBJECT[path] ?? path
+  const add = (metric: string, value: number | null, unit: string, better: 'higher' | 'lower') => {
+    if (value !== null) measurements.push({ subject, metric, value: r2(value), unit, better })
+  }
+  add('TCP single stream', m.tcpGbps * 1000, 'Mbit/s', 'higher')
+  add('CPU per packet, TCP', m.tcpUsPerPkt, 'µs', 'lower')
+  add('UDP 64 B', m.udp64Pps, 'pkt/s', 'higher')
+  add('CPU per packet, UDP 64 B', m.udp64UsPerPkt, 'µs', 'lower')
+  add('UDP 1400 B', m.udp1400Pps, 'pkt/s', 'higher')
+  add('CPU per packet, UDP 1400 B', m.udp1400UsPerPkt, 'µs', 'lower')
+}
+const out = process.argv.find((a) => a.startsWith('--out='))?.slice('--out='.length) ?? RESULTS_DIR
+mkdirSync(out, { recursive: true })
+const files = writeReport(
+  {
+    bench: 'tun-forwarder',
+    title: 'TUN forwarder: @gatehouse/tun against a C forwarder and a veth',
+    machine: machine(),
+    params: {
+      rounds: ROUNDS,
+      tcpSeconds: TCP_SECONDS,
+      udpSeconds: UDP_SECONDS,
+      mtu: MTU,
+      pinned: PIN,
+      paths: PATHS,
+    },
+    measurements,
+    goals: [],
+    whereTimeGoes: [],
+    notes: [
+      `Medians of ${ROUNDS} round(s), paths interleaved per round; load average before ${loadBefore}, after ${loadAfter}.`,
+      'CPU per packet: utime + stime of the whole forwarder process ÷ packets/s (TCP: data packets at the MTU, ACKs not counted). The veth path has no process.',
+      ...Object.entries(ratios).flatMap(([path, refs]) =>
+        Object.entries(refs).map(
+          ([ref, x]) => `${SUBJECT[path] ?? path} ÷ ${SUBJECT[ref] ?? ref}: ${JSON.stringify(x)}`,
+        ),
+      ),
+    ],
+  },
+  out,
+)
+console.log(`report: ${files.md}`)
