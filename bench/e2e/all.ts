@@ -1,14 +1,14 @@
 /**
  * Runs every end-to-end bench, one after the other, each under the machine-wide bench lock
  * (`flock /tmp/gh-bench.lock`, so nothing else measured overlaps it), then rebuilds
- * `results/README.md`. As root: `bun e2e/all.ts [--quick] [--profile] [--only=nat64,wireguard,path]`.
+ * `results/README.md`. As root: `bun e2e/all.ts [--quick] [--profile] [--only=nat64,wireguard,path,tun-forwarder]`.
  * Exits non-zero when a bench fails; a missed goal is a published figure, not a failure.
  */
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { writeIndex } from './index.ts'
 
-const BENCHES = ['nat64', 'wireguard', 'path'] as const
+const BENCHES = ['nat64', 'wireguard', 'path', 'tun-forwarder'] as const
 const pass = process.argv.slice(2).filter((a) => a === '--quick' || a === '--profile')
 const only = process.argv
   .find((a) => a.startsWith('--only='))
