@@ -2,19 +2,32 @@
  * Compares two sets of benchmark records (base and head of a pull request, measured on one
  * machine) and renders a Markdown table with a verdict per benchmark.
  *
- * The noise rule: each side's p25-p75 range (the middle half of mitata's samples) is taken as its
- * noise band. When the bands overlap, the difference is within what a rerun of the same code
- * shows, so the verdict is "unchanged (noise)" however large the p50 ratio looks. Only when they
- * are disjoint does the p50 ratio head/base decide: at least `1 + threshold` is a regression, at
- * most `1 / (1 + threshold)` is faster (so swapping base and head swaps the two verdicts), anything
- * between is unchanged. Ratios, not absolute figures, carry between noisy shared machines.
+ * The noise rule: each side's noise band is its p25-p75 range (the middle half of mitata's samples),
+ * widened to take in every round's p50 when the side was merged from several runs. The widening
+ * matters: within one process the samples are tight, but JSC's tier-up and inlining decisions differ
+ * from process to process, so the same code measured in two processes can differ by 10-20% with
+ * disjoint p25-p75 ranges (seen here in an A/A run: main against itself). When the bands overlap, the
+ * difference is within what a rerun of the same code shows, so the verdict is "unchanged (noise)"
+ * however large the p50 ratio looks. Only when they are disjoint does the p50 ratio head/base decide:
+ * at least `1 + threshold` is a regression, at most `1 / (1 + threshold)` is faster (so swapping base
+ * and head swaps the two verdicts), anything between is unchanged. Ratios, not absolute figures, carry
+ * between noisy shared machines.
  */
 import type { Benchmark, BenchRecord } from './kit.ts'
 
 export type Verdict = 'regression' | 'faster' | 'unchanged' | 'noise' | 'new' | 'removed'
 
-/** The figures a verdict needs; p25/p75 may be missing from foreign records (then no noise band). */
-export type Quantiles = Pick<Benchmark, 'p50'> & Partial<Pick<Benchmark, 'p25' | 'p75'>>
+/** The figures a verdict needs; p25/p75 may be missing from older records, roundP50s from single runs. */
+export type Quantiles = Pick<Benchmark, 'p50'> & Partial<Pick<Benchmark, 'p25' | 'p75' | 'roundP50s'>>
+
+/** The noise band: p25..p75 widened to every round's p50; null when there is nothing to make one of. */
+export function noiseBand(q: Quantiles): [number, number] | null {
+  const rounds = q.roundP50s && q.roundP50s.length > 1 ? q.roundP50s : []
+  if ((q.p25 === undefined || q.p75 === undefined) && rounds.length === 0) return null
+  const lo = Math.min(q.p25 ?? Number.POSITIVE_INFINITY, ...rounds)
+  const hi = Math.max(q.p75 ?? Number.NEGATIVE_INFINITY, ...rounds)
+  return [lo, hi]
+}
 
 export const DEFAULT_THRESHOLD = 0.1
 
@@ -27,15 +40,9 @@ export function verdict(
   if (base === null && head === null) throw new Error('verdict: neither side has the benchmark')
   if (base === null) return 'new'
   if (head === null) return 'removed'
-  if (
-    base.p25 !== undefined &&
-    base.p75 !== undefined &&
-    head.p25 !== undefined &&
-    head.p75 !== undefined &&
-    head.p25 <= base.p75 &&
-    base.p25 <= head.p75
-  )
-    return 'noise'
+  const b = noiseBand(base)
+  const h = noiseBand(head)
+  if (b && h && h[0] <= b[1] && b[0] <= h[1]) return 'noise'
   const r = ratio(base, head)
   if (r === null) return 'unchanged'
   if (r >= 1 + threshold) return 'regression'
@@ -208,8 +215,8 @@ export function markdown(rows: Row[], opts: MarkdownOptions = {}): string {
   const pct = Math.round(threshold * 1000) / 10
   lines.push(
     '',
-    `Times are medians (p50) per iteration. Verdict: when the p25–p75 ranges of base and head overlap the ` +
-      `difference is noise (unchanged); otherwise head/base ≥ ${formatRatio(1 + threshold)} is a regression, ` +
+    `Times are medians (p50) per iteration. Verdict: when the noise bands of base and head overlap (p25–p75, ` +
+      `widened to every round's p50) the difference is noise (unchanged); otherwise head/base ≥ ${formatRatio(1 + threshold)} is a regression, ` +
       `≤ ${formatRatio(1 / (1 + threshold))} is faster (threshold ${pct}%).`,
   )
   return `${lines.join('\n')}\n`
@@ -224,9 +231,11 @@ function median(xs: number[]): number {
 /**
  * Merges the records of several rounds of the same code into one record per package. Per benchmark:
  * p25, p50, p75, p99, avg and heap are the median over the rounds, min and max the extremes, samples
- * and ticks the sums. The median of each quantile keeps one disturbed round (another process on the
- * shared cores) from moving the result, and keeps the p25-p75 band as wide as one run's, where the
- * union of the rounds' bands would widen with drift until it called every real change noise.
+ * and ticks the sums; `roundP50s` keeps each round's p50. The median of each quantile keeps one
+ * disturbed round (another process on the shared cores) from moving the result. The noise band that
+ * `verdict` uses is p25..p75 widened to the rounds' p50s: that adds the process-to-process spread
+ * (the figure that moves between runs) without taking the union of every round's p25..p75, whose
+ * tails would add each round's outliers too.
  */
 export function mergeRounds(rounds: BenchRecord[][]): BenchRecord[] {
   const packages = new Map<string, BenchRecord[]>()
@@ -254,6 +263,7 @@ export function mergeRounds(rounds: BenchRecord[][]): BenchRecord[] {
         samples: bs.reduce((a, b) => a + (b.samples ?? 0), 0),
         ticks: bs.reduce((a, b) => a + (b.ticks ?? 0), 0),
         heapBytesPerIter: heaps.length ? median(heaps) : null,
+        roundP50s: bs.map((b) => b.p50),
         gc: gcs.length
           ? {
               avg: median(gcs.map((g) => g.avg)),

@@ -10,6 +10,7 @@ export {
   type MarkdownOptions,
   markdown,
   mergeRounds,
+  noiseBand,
   type Quantiles,
   type Row,
   ratio,

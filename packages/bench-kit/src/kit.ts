@@ -32,6 +32,8 @@ export interface Benchmark {
   heapBytesPerIter: number | null
   /** mitata's GC time per sample (ns), only when a case asks for `.gc('inner')`. */
   gc: { avg: number; min: number; max: number; total: number } | null
+  /** Only in records merged from several runs (`mergeRounds`): each run's p50, in run order. */
+  roundP50s?: number[]
 }
 
 /** What one package's bench run writes. */

@@ -5,6 +5,7 @@ import {
   formatRatio,
   markdown,
   mergeRounds,
+  noiseBand,
   summarize,
   summaryLine,
   verdict,
@@ -207,5 +208,46 @@ describe('mergeRounds', () => {
       ['p', 2],
       ['q', 5],
     ])
+  })
+})
+
+describe('noise band across rounds', () => {
+  test("rounds whose p50s straddle the other side's are noise, though each round's p25-p75 is tight", () => {
+    // Two processes of the same code: 100 and 130 ns, each tight within itself; head measured 128 and 129.
+    const base = mergeRounds([
+      [record('p', [bench('x', 99, 100, 101)])],
+      [record('p', [bench('x', 129, 130, 131)])],
+    ])
+    const head = mergeRounds([
+      [record('p', [bench('x', 127, 128, 129)])],
+      [record('p', [bench('x', 128, 129, 130)])],
+    ])
+    expect(base[0].benchmarks[0].roundP50s).toEqual([100, 130])
+    const [row] = compareRecords(base, head)
+    expect(row.ratio).toBeCloseTo(128.5 / 115)
+    expect(row.verdict).toBe('noise')
+    // Without the rounds' p50s (one merged figure each), the same medians would read as a regression.
+    expect(verdict({ p25: 114, p50: 115, p75: 116 }, { p25: 127.5, p50: 128.5, p75: 129.5 })).toBe(
+      'regression',
+    )
+  })
+
+  test('rounds that agree with each other leave a real change a change', () => {
+    const base = mergeRounds([
+      [record('p', [bench('x', 99, 100, 101)])],
+      [record('p', [bench('x', 100, 101, 102)])],
+    ])
+    const head = mergeRounds([
+      [record('p', [bench('x', 119, 120, 121)])],
+      [record('p', [bench('x', 121, 122, 123)])],
+    ])
+    expect(compareRecords(base, head)[0].verdict).toBe('regression')
+  })
+
+  test('noiseBand: p25..p75 widened to the rounds, or only the rounds, or none', () => {
+    expect(noiseBand({ p25: 10, p50: 11, p75: 12, roundP50s: [9, 13] })).toEqual([9, 13])
+    expect(noiseBand({ p25: 10, p50: 11, p75: 12, roundP50s: [11] })).toEqual([10, 12])
+    expect(noiseBand({ p50: 11, roundP50s: [10, 12] })).toEqual([10, 12])
+    expect(noiseBand({ p50: 11 })).toBeNull()
   })
 })
