@@ -41,6 +41,7 @@ import {
 } from '../lib/profile.ts'
 import {
   type E2eReport,
+  fromRounds,
   type Goal,
   goal,
   type Measurement,
@@ -195,12 +196,6 @@ for i in range(n):
   return count
 }
 
-function median(xs: number[]): number {
-  const s = xs.filter(Number.isFinite).sort((a, b) => a - b)
-  if (s.length === 0) return Number.NaN
-  const m = s.length >> 1
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2
-}
 const round2 = (x: number) => Math.round(x * 100) / 100
 
 const packetsOf = (ns: string, dev: string) => () => {
@@ -245,7 +240,7 @@ try {
   for (const p of paths) {
     const s = samples.filter((y) => y.subject === p.subject)
     const add = (metric: string, xs: number[], unit: string, better: 'higher' | 'lower') =>
-      measurements.push({ subject: p.subject, metric, value: round2(median(xs)), unit, better })
+      measurements.push(fromRounds(p.subject, metric, unit, better, xs.map(round2)))
     add(
       M.tcp,
       s.map((y) => y.mbps),

@@ -47,6 +47,7 @@ import {
 } from '../lib/profile.ts'
 import {
   type E2eReport,
+  fromRounds,
   type Goal,
   goal,
   type Measurement,
@@ -285,12 +286,6 @@ async function measurePair(pair: string, round: number): Promise<Sample> {
   }
 }
 
-function median(xs: number[]): number {
-  const s = xs.filter(Number.isFinite).sort((a, b) => a - b)
-  if (s.length === 0) return Number.NaN
-  const m = s.length >> 1
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2
-}
 const round2 = (x: number) => Math.round(x * 100) / 100
 
 /**
@@ -371,7 +366,7 @@ try {
     const s = samples.filter((x) => x.pair === pair)
     const subject = SUBJECT[pair]
     const add = (metric: string, xs: number[], unit: string, better: 'higher' | 'lower') =>
-      measurements.push({ subject, metric, value: round2(median(xs)), unit, better })
+      measurements.push(fromRounds(subject, metric, unit, better, xs.map(round2)))
     add(
       METRIC.tcp,
       s.map((x) => x.tcp.mbps),
