@@ -17,8 +17,14 @@ import type { BenchRecord } from './kit.ts'
 import { type BenchCollection, COLLECTION_FORMAT, collect, loadRecords } from './records.ts'
 import { compareWithBase, runNotes } from './worktree.ts'
 
-/** Rounds per side for `--base`: two is the least that makes the ABBA order (base-head, head-base). */
-export const DEFAULT_ROUNDS = 2
+/**
+ * Rounds per side for `--base`. Some cases are bimodal from process to process (JSC tier-up), so the
+ * noise band takes in every round's p50; with N rounds per side the chance that same-code rounds
+ * still fall all on one side is 2 / C(2N, N): 33% for 2, 10% for 3, 2.9% for 4. An A/A run here
+ * (ip-packet, 44 cases, main against itself) flagged none with 4 rounds; 2 rounds flagged 6 of 121
+ * over all packages. About 20 minutes for every package on this 2-core machine.
+ */
+export const DEFAULT_ROUNDS = 4
 
 /** `format` tag of the `--json` output of `compare`. */
 export const COMPARISON_FORMAT = 'gatehouse-bench-comparison/1'
