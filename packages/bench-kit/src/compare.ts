@@ -193,6 +193,11 @@ export interface MarkdownOptions {
   title?: string
   /** Lines under the summary (machine, refs, rounds). */
   notes?: string[]
+  /**
+   * Put the unchanged rows in a collapsed `<details>` block under the changes (default true), so a
+   * pull-request comment shows what moved first; false gives one table.
+   */
+  foldUnchanged?: boolean
 }
 
 /** The summary line alone: `1 faster, 2 slower, 40 unchanged (3 within noise), 1 new, 0 removed`. */
@@ -200,18 +205,39 @@ export function summaryLine(s: Summary): string {
   return `${s.faster} faster, ${s.slower} slower, ${s.unchanged} unchanged (${s.noise} within noise), ${s.new} new, ${s.removed} removed`
 }
 
-/** The Markdown report: title, summary line, notes, the table and the rule that made the verdicts. */
+function table(rows: Row[]): string[] {
+  return [
+    '| benchmark | base p50 | head p50 | head/base | verdict |',
+    '|---|---:|---:|---:|---|',
+    ...rows.map(
+      (r) =>
+        `| ${cell(`${shortName(r.package)} · ${r.name}`)} | ${formatNs(r.base?.p50)} | ${formatNs(r.head?.p50)} | ${formatRatio(r.ratio)} | ${LABEL[r.verdict]} |`,
+    ),
+  ]
+}
+
+/** The Markdown report: title, summary line, notes, the table(s) and the rule that made the verdicts. */
 export function markdown(rows: Row[], opts: MarkdownOptions = {}): string {
   const threshold = opts.threshold ?? DEFAULT_THRESHOLD
   const lines: string[] = []
   if (opts.title) lines.push(`### ${opts.title}`, '')
   lines.push(`**${summaryLine(summarize(rows))}**`, '')
   if (opts.notes?.length) lines.push(...opts.notes.map((n) => `${n}  `), '')
-  lines.push('| benchmark | base p50 | head p50 | head/base | verdict |', '|---|---:|---:|---:|---|')
-  for (const r of rows)
-    lines.push(
-      `| ${cell(`${shortName(r.package)} · ${r.name}`)} | ${formatNs(r.base?.p50)} | ${formatNs(r.head?.p50)} | ${formatRatio(r.ratio)} | ${LABEL[r.verdict]} |`,
-    )
+  if (opts.foldUnchanged === false) lines.push(...table(rows))
+  else {
+    const same = rows.filter((r) => r.verdict === 'unchanged' || r.verdict === 'noise')
+    const changed = rows.filter((r) => !same.includes(r))
+    lines.push(...(changed.length ? table(changed) : ['No change beyond noise and the threshold.']))
+    if (same.length)
+      lines.push(
+        '',
+        `<details><summary>${same.length} unchanged</summary>`,
+        '',
+        ...table(same),
+        '',
+        '</details>',
+      )
+  }
   const pct = Math.round(threshold * 1000) / 10
   lines.push(
     '',

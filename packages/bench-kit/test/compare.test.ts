@@ -251,3 +251,31 @@ describe('noise band across rounds', () => {
     expect(noiseBand({ p50: 11 })).toBeNull()
   })
 })
+
+describe('markdown layout', () => {
+  const rows = compareRecords(
+    [record('p', [bench('a', 9, 10, 11), bench('b', 9, 10, 11)])],
+    [record('p', [bench('a', 19, 20, 21), bench('b', 9, 10, 11)])],
+  )
+
+  test('changes first, the unchanged rows folded in <details>', () => {
+    const md = markdown(rows)
+    const changes = md.indexOf('| p · a |')
+    const details = md.indexOf('<details><summary>1 unchanged</summary>')
+    expect(changes).toBeGreaterThan(0)
+    expect(details).toBeGreaterThan(changes)
+    expect(md.indexOf('| p · b |')).toBeGreaterThan(details)
+    expect(md.indexOf('</details>')).toBeGreaterThan(md.indexOf('| p · b |'))
+  })
+
+  test('no changes says so; foldUnchanged: false gives one table', () => {
+    const same = compareRecords(
+      [record('p', [bench('b', 9, 10, 11)])],
+      [record('p', [bench('b', 9, 10, 11)])],
+    )
+    expect(markdown(same)).toContain('No change beyond noise and the threshold.')
+    const flat = markdown(rows, { foldUnchanged: false })
+    expect(flat).not.toContain('<details>')
+    expect(flat.match(/\| benchmark \|/g)?.length).toBe(1)
+  })
+})
