@@ -2,7 +2,7 @@
  * Command line of bench-kit (root scripts `bench:compare` and `bench:collect`):
  *
  *   bun packages/bench-kit/src/cli.ts compare BASE HEAD [--threshold 0.1] [--fail-on-regression] [--out F] [--json F]
- *   bun packages/bench-kit/src/cli.ts compare --base REF [--rounds 2] [--filter PKG]... [same options]
+ *   bun packages/bench-kit/src/cli.ts compare --base REF [--head REF] [--rounds 4] [--filter PKG]... [same options]
  *   bun packages/bench-kit/src/cli.ts collect OUT.json [ROOT]
  *
  * BASE and HEAD are each a record file, a collection file or a directory scanned for
@@ -32,6 +32,7 @@ export const COMPARISON_FORMAT = 'gatehouse-bench-comparison/1'
 const USAGE = `usage:
   bench:compare BASE HEAD [options]      BASE/HEAD: a record file, a collection file or a directory
   bench:compare --base REF [options]     measure REF (in a git worktree) against the working tree
+  bench:compare --base REF --head REF2   ... against REF2 (in a second worktree) instead
 options:
   --threshold X          ratio beyond 1±X flags a change when the p25-p75 ranges do not overlap (default ${DEFAULT_THRESHOLD})
   --fail-on-regression   exit 1 when any benchmark regressed (or, with --base, a head run failed)
@@ -60,6 +61,7 @@ async function compareCommand(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       base: { type: 'string' },
+      head: { type: 'string' },
       rounds: { type: 'string' },
       threshold: { type: 'string' },
       filter: { type: 'string', multiple: true },
@@ -91,6 +93,7 @@ async function compareCommand(argv: string[]): Promise<number> {
     const result = await compareWithBase({
       repo: process.cwd(),
       base: values.base,
+      head: values.head,
       rounds,
       filter: values.filter?.flatMap((f) => f.split(',')).filter(Boolean),
       childOutput: values.quiet ? 'ignore' : 'stderr',
@@ -112,8 +115,8 @@ async function compareCommand(argv: string[]): Promise<number> {
     }
   } else {
     if (positionals.length !== 2) throw new UsageError('want BASE and HEAD, or --base REF')
-    if (values.rounds !== undefined || values.filter !== undefined)
-      throw new UsageError('--rounds and --filter go with --base')
+    if (values.rounds !== undefined || values.filter !== undefined || values.head !== undefined)
+      throw new UsageError('--rounds, --filter and --head go with --base')
     base = loadRecords(positionals[0])
     head = loadRecords(positionals[1])
     notes = [sideNote('base', base), sideNote('head', head)].filter((n): n is string => n !== null)

@@ -1,5 +1,6 @@
 /**
- * `bench:compare --base REF`: measures a git ref against the working tree on this machine.
+ * `bench:compare --base REF [--head REF]`: measures a git ref against the working tree (or a second
+ * ref, in its own worktree) on this machine.
  *
  * The ref is checked out with `git worktree add` into a temporary directory and installed with
  * `bun install --frozen-lockfile`. Then, package by package (each workspace package with a `bench`
@@ -23,6 +24,11 @@ export interface BaseRunOptions {
   repo: string
   /** The base git ref (branch, tag, sha). */
   base: string
+  /**
+   * The head git ref, checked out in a second worktree; when omitted the head is the working tree as
+   * it is (uncommitted changes included, and any edit made while the comparison runs).
+   */
+  head?: string
   /** Rounds per side; each round runs every selected package once per side. */
   rounds: number
   /** Package names (`@gatehouse/nat64`), short names (`nat64`) or directories (`packages/nat64`). */
@@ -125,13 +131,14 @@ export async function compareWithBase(opts: BaseRunOptions): Promise<BaseRunResu
   const rounds = Math.max(1, Math.floor(opts.rounds))
   const root = git(resolve(opts.repo), ['rev-parse', '--show-toplevel'])
   const baseSha = git(root, ['rev-parse', '--verify', `${opts.base}^{commit}`])
-  const headSha = git(root, ['rev-parse', 'HEAD'])
-  const dirty = git(root, ['status', '--porcelain', '--untracked-files=no']) !== ''
+  const headSha = git(root, ['rev-parse', '--verify', `${opts.head ?? 'HEAD'}^{commit}`])
+  const dirty = opts.head === undefined && git(root, ['status', '--porcelain', '--untracked-files=no']) !== ''
   const benchCmd = opts.bench ?? ['bun', 'run', 'bench']
   const install = opts.install === undefined ? ['bun', 'install', '--frozen-lockfile'] : opts.install
   const childOut = opts.childOutput === 'ignore' ? 'ignore' : 2
 
   const worktree = mkdtempSync(join(tmpdir(), 'gh-bench-base-'))
+  const headTree = opts.head === undefined ? null : mkdtempSync(join(tmpdir(), 'gh-bench-head-'))
   const runsDir = mkdtempSync(join(tmpdir(), 'gh-bench-runs-'))
   let child: ReturnType<typeof Bun.spawn> | null = null
   let cleaned = false
@@ -139,17 +146,19 @@ export async function compareWithBase(opts: BaseRunOptions): Promise<BaseRunResu
     if (cleaned) return
     cleaned = true
     child?.kill()
-    Bun.spawnSync(['git', 'worktree', 'remove', '--force', worktree], {
-      cwd: root,
-      stdout: 'ignore',
-      stderr: 'ignore',
-    })
-    rmSync(worktree, { recursive: true, force: true })
+    for (const tree of headTree ? [worktree, headTree] : [worktree]) {
+      Bun.spawnSync(['git', 'worktree', 'remove', '--force', tree], {
+        cwd: root,
+        stdout: 'ignore',
+        stderr: 'ignore',
+      })
+      rmSync(tree, { recursive: true, force: true })
+    }
     Bun.spawnSync(['git', 'worktree', 'prune'], { cwd: root, stdout: 'ignore', stderr: 'ignore' })
     rmSync(runsDir, { recursive: true, force: true })
   }
   const onSignal = (signal: NodeJS.Signals) => {
-    log(`bench-compare: ${signal}, removing the base worktree ${worktree}`)
+    log(`bench-compare: ${signal}, removing the worktree ${worktree}${headTree ? ` and ${headTree}` : ''}`)
     cleanup()
     process.exit(signal === 'SIGINT' ? 130 : 143)
   }
@@ -168,16 +177,21 @@ export async function compareWithBase(opts: BaseRunOptions): Promise<BaseRunResu
   }
 
   try {
-    log(`bench-compare: base ${opts.base} (${baseSha.slice(0, 12)}) in ${worktree}`)
-    git(root, ['worktree', 'add', '--detach', worktree, baseSha])
-    if (install) {
-      log(`bench-compare: ${install.join(' ')} (base)`)
-      const code = await run(install, worktree, { ...process.env })
-      if (code !== 0) throw new Error(`${install.join(' ')} failed in the base worktree (exit ${code})`)
+    const trees: [Side, string, string, string][] = [['base', opts.base, baseSha, worktree]]
+    if (headTree) trees.push(['head', opts.head!, headSha, headTree])
+    for (const [side, ref, sha, tree] of trees) {
+      log(`bench-compare: ${side} ${ref} (${sha.slice(0, 12)}) in ${tree}`)
+      git(root, ['worktree', 'add', '--detach', tree, sha])
+      if (install) {
+        log(`bench-compare: ${install.join(' ')} (${side})`)
+        const code = await run(install, tree, { ...process.env })
+        if (code !== 0) throw new Error(`${install.join(' ')} failed in the ${side} worktree (exit ${code})`)
+      }
     }
+    const headRoot = headTree ?? root
 
     const baseWs = new Map(workspacePackages(worktree).map((p) => [p.name, p]))
-    const headWs = workspacePackages(root)
+    const headWs = workspacePackages(headRoot)
     const skipped: BaseRunResult['skipped'] = []
     const selected: { name: string; dir: Record<Side, string> }[] = []
     for (const p of headWs) {
@@ -185,7 +199,7 @@ export async function compareWithBase(opts: BaseRunOptions): Promise<BaseRunResu
       if (opts.filter?.length && !matches(p, opts.filter)) continue
       const b = baseWs.get(p.name)
       if (!b?.hasBench) skipped.push({ package: p.name, reason: 'no bench script in base' })
-      else selected.push({ name: p.name, dir: { base: join(worktree, b.dir), head: join(root, p.dir) } })
+      else selected.push({ name: p.name, dir: { base: join(worktree, b.dir), head: join(headRoot, p.dir) } })
     }
     for (const b of baseWs.values())
       if (b.hasBench && !headWs.some((p) => p.name === b.name && p.hasBench))
@@ -229,7 +243,7 @@ export async function compareWithBase(opts: BaseRunOptions): Promise<BaseRunResu
     return {
       base: { ref: opts.base, sha: baseSha, records: mergeRounds(perRound.base), rounds: perRound.base },
       head: {
-        ref: 'working tree',
+        ref: opts.head ?? 'working tree',
         sha: headSha,
         dirty,
         records: mergeRounds(perRound.head),
@@ -253,7 +267,7 @@ export async function compareWithBase(opts: BaseRunOptions): Promise<BaseRunResu
 export function runNotes(r: BaseRunResult): string[] {
   const rec = r.head.records[0] ?? r.base.records[0]
   const notes = [
-    `base \`${r.base.ref}\` ${r.base.sha.slice(0, 12)} vs head ${r.head.sha.slice(0, 12)}${r.head.dirty ? ' (with uncommitted changes)' : ''}; ${r.rounds} round${r.rounds === 1 ? '' : 's'} per side, interleaved ABBA, medians of the rounds; ${r.seconds} s`,
+    `base \`${r.base.ref}\` ${r.base.sha.slice(0, 12)} vs head ${r.head.ref === 'working tree' ? '' : `\`${r.head.ref}\` `}${r.head.sha.slice(0, 12)}${r.head.dirty ? ' (with uncommitted changes)' : ''}; ${r.rounds} round${r.rounds === 1 ? '' : 's'} per side, interleaved ABBA, medians of the rounds; ${r.seconds} s`,
   ]
   if (rec) notes.push(`${rec.cpu}, ${rec.bun ? `bun ${rec.bun}` : rec.runtime}, ${rec.date.slice(0, 10)}`)
   for (const s of r.skipped) notes.push(`not compared: ${s.package} (${s.reason})`)

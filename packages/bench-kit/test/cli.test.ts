@@ -78,6 +78,7 @@ describe('bench:compare on files', () => {
     expect(missing.code).toBe(2)
     expect(missing.err).toContain('missing.json')
     expect(cli('compare', base, slower, '--rounds', '3').code).toBe(2)
+    expect(cli('compare', base, slower, '--head', 'main').code).toBe(2)
   })
 })
 

@@ -86,7 +86,20 @@ beforeAll(() => {
   sh(repo, 'bun', 'install')
   write('.gitignore', 'node_modules/\nbench-results/\n')
   sh(repo, 'git', 'add', '-A')
-  sh(repo, 'git', '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'base')
+  sh(
+    repo,
+    'git',
+    '-c',
+    'user.name=t',
+    '-c',
+    'user.email=t@t',
+    '-c',
+    'commit.gpgsign=false',
+    'commit',
+    '-q',
+    '-m',
+    'base',
+  )
   baseSha = sh(repo, 'git', 'rev-parse', 'HEAD')
   // The head side is the working tree, uncommitted: fast gets 1.5x slower, broken fails, a new package.
   fakePackage('packages/fast', { p50: 150 })
@@ -149,6 +162,39 @@ describe('bench:compare --base (git worktree)', () => {
     // The worktree is gone, from git and from disk.
     const wt = lines.find((l) => l.includes(' in '))!.split(' in ')[1]
     expect(existsSync(wt)).toBe(false)
+    expect(worktrees()).toEqual([`worktree ${repo}`])
+  })
+
+  test('--head REF: a second worktree instead of the working tree (its uncommitted changes left out)', async () => {
+    const lines: string[] = []
+    const r = await compareWithBase({
+      repo,
+      base: baseSha,
+      head: 'HEAD',
+      rounds: 1,
+      childOutput: 'ignore',
+      log: (l) => lines.push(l),
+    })
+    expect(r.head).toMatchObject({ ref: 'HEAD', sha: baseSha, dirty: false })
+    expect(r.packages).toEqual(['@t/broken', '@t/fast', '@t/legacy'])
+    expect(r.skipped).toEqual([])
+    expect(r.failures).toEqual([])
+    expect(logged()).toEqual([
+      '@t/broken 10',
+      '@t/broken 10',
+      '@t/fast 100',
+      '@t/fast 100',
+      '@t/legacy 50',
+      '@t/legacy 50',
+    ])
+    expect(compareRecords(r.base.records, r.head.records).map((x) => x.verdict)).toEqual([
+      'noise',
+      'noise',
+      'noise',
+    ])
+    const trees = lines.filter((l) => l.includes(' in ')).map((l) => l.split(' in ')[1])
+    expect(trees.length).toBe(2)
+    for (const t of trees) expect(existsSync(t)).toBe(false)
     expect(worktrees()).toEqual([`worktree ${repo}`])
   })
 
