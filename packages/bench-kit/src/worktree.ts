@@ -216,11 +216,14 @@ export async function compareWithBase(opts: BaseRunOptions): Promise<BaseRunResu
     }
     const failures: Failure[] = []
     const empty: BaseRunResult['empty'] = []
-    for (const pkg of selected) {
+    for (const [i, pkg] of selected.entries()) {
       for (let r = 0; r < rounds; r++) {
         const order: Side[] = r % 2 === 0 ? ['base', 'head'] : ['head', 'base']
         for (const side of order) {
-          const out = join(runsDir, `${side}-${shortName(pkg.name).replace(/[^\w.-]/g, '_')}-r${r + 1}.json`)
+          const out = join(
+            runsDir,
+            `${side}-${i}-${shortName(pkg.name).replace(/[^\w.-]/g, '_')}-r${r + 1}.json`,
+          )
           log(`bench-compare: ${pkg.name} round ${r + 1}/${rounds} ${side}`)
           const since = Date.now() - 1000
           const code = await run(benchCmd, pkg.dir[side], { ...process.env, [BENCH_OUT_ENV]: out })
