@@ -270,7 +270,7 @@ export async function compareWithBase(opts: BaseRunOptions): Promise<BaseRunResu
 export function runNotes(r: BaseRunResult): string[] {
   const rec = r.head.records[0] ?? r.base.records[0]
   const notes = [
-    `base \`${r.base.ref}\` ${r.base.sha.slice(0, 12)} vs head ${r.head.ref === 'working tree' ? '' : `\`${r.head.ref}\` `}${r.head.sha.slice(0, 12)}${r.head.dirty ? ' (with uncommitted changes)' : ''}; ${r.rounds} round${r.rounds === 1 ? '' : 's'} per side, interleaved ABBA, medians of the rounds; ${r.seconds} s`,
+    `base \`${r.base.ref}\` ${r.base.sha.slice(0, 12)} vs head ${r.head.ref === 'working tree' ? '' : `\`${r.head.ref}\` `}${r.head.sha.slice(0, 12)}${r.head.dirty ? ' (with uncommitted changes)' : ''}; ${r.rounds === 1 ? '1 round per side' : `${r.rounds} rounds per side, interleaved ABBA, medians of the rounds`}; ${r.seconds} s`,
   ]
   if (rec) notes.push(`${rec.cpu}, ${rec.bun ? `bun ${rec.bun}` : rec.runtime}, ${rec.date.slice(0, 10)}`)
   for (const s of r.skipped) notes.push(`not compared: ${s.package} (${s.reason})`)
