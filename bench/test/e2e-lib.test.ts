@@ -97,7 +97,7 @@ test('the chart has one panel per metric, a bar per subject and escapes text', (
   const svg = barChart('a <b> & c', 'sub', p)
   expect(svg.startsWith('<svg')).toBe(true)
   expect(svg.match(/<rect [^>]*rx="2"/g)?.length).toBe(4)
-  expect(svg).toContain('a &lt;b&gt; &amp; c')
+  expect(svg).toContain('<title>a &lt;b&gt; &amp; c</title>') // screen readers and GitHub's tooltip
   // The longest bar of a panel spans the plot width; the other is scaled to it.
   const widths = [...svg.matchAll(/width="([\d.]+)" height="18"/g)].map((m) => Number(m[1]))
   expect(widths[0] / widths[1]).toBeCloseTo(0.9, 2)

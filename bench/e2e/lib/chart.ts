@@ -59,6 +59,7 @@ export function barChart(title: string, subtitle: string, panels: ChartPanel[]):
   const h = y + 8
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${h}" viewBox="0 0 ${W} ${h}" font-family="system-ui, sans-serif" font-size="12">`,
+    `<title>${esc(title)}</title>`,
     `<rect width="${W}" height="${h}" fill="#fff"/>`,
     `<text x="12" y="20" font-size="15" font-weight="700">${esc(title)}</text>`,
     `<text x="12" y="37" fill="#555">${esc(subtitle)}</text>`,

@@ -382,6 +382,7 @@ const report: E2eReport = {
 }
 mkdirSync(OUT, { recursive: true })
 const files = writeReport(report, OUT)
-for (const m of measurements) console.log(`${m.subject.padEnd(30)}${m.metric.padEnd(20)}${m.value} ${m.unit}`)
+for (const m of measurements)
+  console.log(`${m.subject.padEnd(30)}${m.metric.padEnd(20)}${m.value.toFixed(2)} ${m.unit}`)
 for (const g of goals) console.log(`${g.met ? 'met' : 'MISSED'}: ${g.name}: ${g.ratio.toFixed(2)}`)
 console.log(`report: ${files.md}`)
