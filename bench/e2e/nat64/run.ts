@@ -37,6 +37,7 @@ import {
   isListening,
   linkPackets,
   ping,
+  run as sh,
   skipReason,
 } from '@gatehouse/netns-kit'
 import {
@@ -106,12 +107,18 @@ const subjects: Subject[] = [
 async function metered<R>(
   tr: RunningTranslator,
   f: () => Promise<R>,
-): Promise<{ r: R; cpu: number; packets: number }> {
+): Promise<{ r: R; cpu: number; packets: number; drops: number }> {
   const p0 = linkPackets(T.x, tr.dev).tx
+  const d0 = queueDrops(tr.dev)
   const c0 = cpuSeconds(tr.proc.pid)
   const r = await f()
   const cpu = cpuSeconds(tr.proc.pid) - c0
-  return { r, cpu, packets: linkPackets(T.x, tr.dev).tx - p0 }
+  return { r, cpu, packets: linkPackets(T.x, tr.dev).tx - p0, drops: queueDrops(tr.dev) - d0 }
+}
+
+/** Packets the kernel dropped on the way to the translator because its TUN queue was full (the device's tx_dropped). */
+function queueDrops(dev: string): number {
+  return Number(sh(['ip', 'netns', 'exec', T.x, 'cat', `/sys/class/net/${dev}/statistics/tx_dropped`]).trim())
 }
 
 /** Per-packet CPU in µs; NaN when nothing went through (a broken run shows as n/a, not as free). */
@@ -149,6 +156,7 @@ async function measure(s: Subject): Promise<Map<string, number>> {
     out.set('TCP translator CPU', t.cpu / t.r.seconds)
     out.set('TCP CPU per packet', usPerPacket(t.cpu, t.packets))
     out.set('TCP retransmits', t.r.retransmits)
+    out.set('TCP queue drops', t.drops)
     for (const size of [64, 1400]) {
       const u = await metered<IperfResult>(tr, udp(size))
       out.set(`UDP ${size} B delivered`, u.r.udpPps ?? Number.NaN)
@@ -260,6 +268,8 @@ const notes: string[] = [
   `${ROUNDS} round(s) in ABBA order (${subjects.map((s) => s.label).join(', ')}, then reversed, ...); medians. ` +
     `TCP: iperf3 single stream ${SECONDS} s, receiver goodput; retransmits per round: ` +
     subjects.map((s) => `${s.label} ${retrans(s.label).join('/')}`).join(', ') +
+    "; packets the kernel dropped because the translator's TUN queue (qlen 500) was full, per round: " +
+    subjects.map((s) => `${s.label} ${rounds.get(s.label)!.get('TCP queue drops')!.join('/')}`).join(', ') +
     '.',
   'CPU: utime + stime of the translator process, all threads (/proc/PID/stat), over the iperf3 run, in cores ' +
     '(1 = one core busy); CPU per packet: that CPU time ÷ the packets the translator read from its TUN device ' +

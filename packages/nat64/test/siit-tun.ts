@@ -5,15 +5,16 @@
  * routes the two translated prefixes into it, and writes every translation
  * result back into it; the kernel forwards the rest.
  *
- *   bun test/siit-tun.ts NETNS POOL6 EAMT MTU4 MTU6 [decrement-ttl] [io=ring|poll] [name=DEV]
+ *   bun test/siit-tun.ts NETNS POOL6 EAMT MTU4 MTU6 [decrement-ttl] [io=ring|poll|worker] [name=DEV]
  *
  * Prints "ready" once the device is up; exits through `process.exit` on
  * SIGTERM/SIGINT (closeOnSignals: the device goes with its routes, and a
  * `bun --cpu-prof` profile gets written). Prints its counters as one JSON
  * line on exit.
  */
+import { isMainThread, Worker, workerData } from 'node:worker_threads'
 import { copyBytes } from '@gatehouse/ip-packet'
-import { closeOnSignals, DEFAULT_IO, type IoMode, openTun } from '@gatehouse/tun'
+import { attachQueue, closeOnSignals, DEFAULT_IO, openTun, type TunQueue, waitReadable } from '@gatehouse/tun'
 import {
   EamtMapper,
   NAT64_HEADROOM,
@@ -23,8 +24,12 @@ import {
   Translator,
 } from '../src/index.ts'
 
-const [netns, pool6Text, eamtText, mtu4, mtu6, ...flags] = process.argv.slice(2)
+const [netns, pool6Text, eamtText, mtu4, mtu6, ...flags] = (
+  isMainThread ? process.argv.slice(2) : workerData.argv
+) as string[]
 const flag = (k: string) => flags.find((f) => f.startsWith(`${k}=`))?.slice(k.length + 1)
+/** `ring`/`poll`: @gatehouse/tun's readers, translation on the main thread; `worker`: one Worker owns the device (read, translate, write). */
+const io = flag('io') ?? DEFAULT_IO
 const pool6 = new Rfc6052Mapper(pool6Text)
 const mapper = new EamtMapper([eamtText], { pool6 })
 const v4Side = eamtText.split('=')[0]
@@ -35,37 +40,68 @@ const translator = new Translator(
   result,
 )
 
-const tun = openTun({
-  name: flag('name') ?? 'siit0',
-  mtu: 1500,
-  addresses: [],
-  routes: [pool6Text, v4Side],
-  netns,
-  io: (flag('io') as IoMode | undefined) ?? DEFAULT_IO,
-})
-const work = new Uint8Array(NAT64_HEADROOM + 65536)
-const pkt: PacketBuf = { buf: work, off: NAT64_HEADROOM, len: 0 }
-tun.onPackets((buf, off, len) => {
-  if (len > 0 && buf[off] >> 4 === 6) {
-    // IPv6 -> IPv4 shrinks: translate in the reader's buffer (the handler may change it in place), no copy.
-    pkt.buf = buf
-    pkt.off = off
+if (isMainThread) {
+  const tun = openTun({
+    name: flag('name') ?? 'siit0',
+    mtu: 1500,
+    addresses: [],
+    routes: [pool6Text, v4Side],
+    netns,
+    io: io === 'worker' ? DEFAULT_IO : (io as 'ring' | 'poll'),
+  })
+  if (io === 'worker') {
+    // The Worker's loop never returns; process.exit (closeOnSignals) ends it with the process.
+    new Worker(new URL(import.meta.url), {
+      workerData: { argv: process.argv.slice(2), fd: tun.queues[0].fd },
+    })
   } else {
-    // IPv4 -> IPv6 grows by 20-28 bytes into headroom the reader's buffer does not have: copy once.
-    copyBytes(buf, off, work, NAT64_HEADROOM, len)
-    pkt.buf = work
+    const work = new Uint8Array(NAT64_HEADROOM + 65536)
+    const pkt: PacketBuf = { buf: work, off: NAT64_HEADROOM, len: 0 }
+    tun.onPackets((buf, off, len) => {
+      if (len > 0 && buf[off] >> 4 === 6) {
+        // IPv6 -> IPv4 shrinks: translate in the reader's buffer (the handler may change it in place), no copy.
+        pkt.buf = buf
+        pkt.off = off
+      } else {
+        // IPv4 -> IPv6 grows by 20-28 bytes into headroom the reader's buffer does not have: copy once.
+        copyBytes(buf, off, work, NAT64_HEADROOM, len)
+        pkt.buf = work
+        pkt.off = NAT64_HEADROOM
+      }
+      pkt.len = len
+      const r = translator.translate(pkt)
+      for (let i = 0; i < r.count; i++) {
+        const p = r.packets[i]
+        tun.write(p.buf, p.off, p.len)
+      }
+    })
+    process.on('exit', () => {
+      const nonZero = Object.fromEntries(Object.entries(translator.counts).filter(([, v]) => v > 0))
+      process.stderr.write(`${JSON.stringify({ counts: nonZero, tun: tun.counters })}\n`)
+    })
+  }
+  closeOnSignals()
+  process.stdout.write('ready\n')
+} else {
+  // TAYGA's shape: one thread reads until the device is empty, translating and writing each packet, then
+  // sleeps in poll(2). Packets are read straight into the headroom offset: no copy in either direction.
+  const q: TunQueue = attachQueue(workerData.fd as number, 1500)
+  const qs = [q]
+  const buf = new Uint8Array(NAT64_HEADROOM + 65536)
+  const pkt: PacketBuf = { buf, off: NAT64_HEADROOM, len: 0 }
+  for (;;) {
+    const n = q.read(buf, NAT64_HEADROOM, 65536)
+    if (n < 0) {
+      waitReadable(qs, 1000)
+      continue
+    }
+    pkt.buf = buf
     pkt.off = NAT64_HEADROOM
+    pkt.len = n
+    const r = translator.translate(pkt)
+    for (let i = 0; i < r.count; i++) {
+      const p = r.packets[i]
+      q.write(p.buf, p.off, p.len)
+    }
   }
-  pkt.len = len
-  const r = translator.translate(pkt)
-  for (let i = 0; i < r.count; i++) {
-    const p = r.packets[i]
-    tun.write(p.buf, p.off, p.len)
-  }
-})
-closeOnSignals()
-process.on('exit', () => {
-  const nonZero = Object.fromEntries(Object.entries(translator.counts).filter(([, v]) => v > 0))
-  process.stderr.write(`${JSON.stringify({ counts: nonZero, tun: tun.counters })}\n`)
-})
-process.stdout.write('ready\n')
+}
