@@ -57,7 +57,8 @@ test.skipIf(SKIP !== null)(
         new Response(p.stderr).text(),
       ])
       const code = await p.exited
-      if (code !== 0) console.error(`${stdout}\n${stderr}\n(exit ${code}; flock exits 1 when the lock stayed busy)`)
+      if (code !== 0)
+        console.error(`${stdout}\n${stderr}\n(exit ${code}; flock exits 1 when the lock stayed busy)`)
       expect(code).toBe(0)
 
       const r = readReport(join(out, 'nat64.json'))
