@@ -8,6 +8,7 @@ import {
   newestProfile,
   parseStraceSummary,
   summarizeProfileFile,
+  syscallsPerPacket,
   topFunctions,
 } from '../e2e/lib/profile.ts'
 import {
@@ -142,6 +143,27 @@ test.skipIf(!Bun.which('strace'))('a real strace -c run parses (execve is always
   const counts = parseStraceSummary(r.stderr.toString())
   expect(counts.get('execve')).toBeGreaterThanOrEqual(1)
 })
+
+test.skipIf(!Bun.which('strace') || process.getuid?.() !== 0)(
+  'syscalls per packet counts syscalls and packets over the same window (yes: one write per write)',
+  async () => {
+    // `yes` does nothing but write(2); its "packets" are its own write calls (/proc/PID/io syscw), so the
+    // figure must come out near 1 whatever strace's attach and detach take.
+    const p = Bun.spawn(['yes'], { stdout: Bun.file('/dev/null') })
+    try {
+      const syscw = () => Number(/syscw: (\d+)/.exec(readFileSync(`/proc/${p.pid}/io`, 'utf8'))![1])
+      const r = await syscallsPerPacket(p.pid, 0.5, syscw)
+      expect(r.packets).toBeGreaterThan(100)
+      expect(r.syscalls[0].name).toBe('write')
+      expect(r.syscalls[0].perPacket).toBeGreaterThan(0.9)
+      expect(r.syscalls[0].perPacket).toBeLessThan(1.3)
+    } finally {
+      p.kill()
+      await p.exited
+    }
+  },
+  15_000,
+)
 
 test('self time by function from a cpuprofile', () => {
   const prof = {
