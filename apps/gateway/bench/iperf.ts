@@ -13,9 +13,11 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
+  cpuSeconds,
   isListening,
   Lab,
   linkExists,
+  rssMb,
   run,
   setWgConfig,
   skipReason,
@@ -39,13 +41,6 @@ const SITE = '10.78.0.2'
 const MAIN = join(import.meta.dir, '..', 'src', 'main.ts')
 const lab = new Lab(`gh-gw-b${id}-`)
 const inNs = (ns: string, ...argv: string[]) => lab.sh(ns, ...argv)
-
-/** CPU seconds (user + system) of a process and its children so far, from /proc. */
-function cpuSeconds(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / 100
-}
 
 /** The pid of the process whose name starts with `comm` inside namespace `ns` (npm's Bun runs as `bun.exe`). */
 function pidIn(ns: string, comm: string): number {
@@ -118,7 +113,7 @@ try {
   const natResult = await iperf(oursPid, '100.96.0.1')
   inNs(NS_C, 'ping', '-6', '-c', '1', '-W', '3', 'fd00:2021:1111:8000::1')
   const nat64Result = await iperf(oursPid, 'fd00:2021:1111:8000::1')
-  const rssOurs = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${oursPid}/status`, 'utf8'))![1]) / 1024
+  const rssOurs = rssMb(oursPid)
   await lab.stop(ours)
   await waitFor('gateway TUN removed', () => !linkExists(NS_G, GW_TUN))
 
