@@ -157,14 +157,29 @@ async function withCpu<T>(
 // biome-ignore lint/suspicious/noExplicitAny: iperf3's JSON
 type J = any
 
+/**
+ * `f()`, again up to 4 times 300 ms apart when it throws: right after the previous forwarder's TUN
+ * went away, the new device's address is sometimes not yet bindable ("Cannot assign requested
+ * address" from iperf3 -B; seen once in a 3-round run).
+ */
+async function retry<T>(f: () => Promise<T>): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await f()
+    } catch (e) {
+      if (i >= 4) throw e
+      await Bun.sleep(300)
+    }
+  }
+}
+
 async function measure(path: string, cdir: string): Promise<Measure> {
   const target = path === 'veth' ? VETH.addrB : TUN_B.addr
   const fwd = await startForwarder(path, cdir)
-  const server = await lab.start(
-    'iperf3',
-    NS2,
-    ['iperf3', '-s', '-B', target, ...(PIN ? ['-A', '0'] : [])],
-    () => isListening(NS2, 5201, 'tcp', target),
+  const server = await retry(() =>
+    lab.start('iperf3', NS2, ['iperf3', '-s', '-B', target, ...(PIN ? ['-A', '0'] : [])], () =>
+      isListening(NS2, 5201, 'tcp', target),
+    ),
   )
   try {
     const pid = fwd?.pid

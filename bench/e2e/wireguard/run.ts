@@ -233,9 +233,18 @@ interface Transfer {
 
 /** One iperf3 run from e1 to e2 through the tunnel, with the endpoints' CPU and the receiving TUN's packets. */
 async function transfer(ends: End[], udp: boolean, seconds: number, extra: string[] = []): Promise<Transfer> {
-  const server = await lab.start('iperf3', NS2, ['iperf3', '-s', '-1', '-B', TUN.addrB], () =>
-    isListening(NS2, 5201, 'tcp', TUN.addrB),
-  )
+  // Retried: a TUN address just configured is now and then not yet bindable ("Cannot assign requested address").
+  let server: Proc | null = null
+  for (let i = 0; server === null; i++) {
+    try {
+      server = await lab.start('iperf3', NS2, ['iperf3', '-s', '-1', '-B', TUN.addrB], () =>
+        isListening(NS2, 5201, 'tcp', TUN.addrB),
+      )
+    } catch (e) {
+      if (i >= 4) throw e
+      await Bun.sleep(300)
+    }
+  }
   try {
     const meter = new CpuMeter(ends.map((e) => e.proc.pid))
     const p0 = linkPackets(NS2, TUN.b).rx
