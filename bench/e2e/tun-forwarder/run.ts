@@ -17,7 +17,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { isListening, Lab, type Proc, run as sh, skipReason } from '@gatehouse/netns-kit'
+import { isListening, Lab, linkExists, type Proc, run as sh, skipReason, waitFor } from '@gatehouse/netns-kit'
 import { type Measurement, machine, RESULTS_DIR, writeReport } from '../lib/report.ts'
 
 const TUN_A = { dev: 'ghtunA', addr: '10.201.0.1' }
@@ -200,6 +200,9 @@ async function measure(path: string, cdir: string): Promise<Measure> {
   } finally {
     await lab.stop(server)
     await fwd?.stop()
+    // The kernel unregisters a TUN device a moment after its last fd closes; the next forwarder makes
+    // devices of the same names, and meeting the old ones half-gone failed a run twice.
+    await waitFor('the TUN devices to go', () => !linkExists(NS1, TUN_A.dev) && !linkExists(NS2, TUN_B.dev))
   }
 }
 
