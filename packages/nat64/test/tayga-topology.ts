@@ -54,7 +54,7 @@ export function setupTopology(t: Topology): void {
 export interface OursOptions {
   flags?: readonly string[]
   bunArgs?: readonly string[]
-  /** Lab process name (its output goes to `<lab.dir>/<name>.out|err`); default "ours". */
+  /** Lab process name prefix (its output goes to `<lab.dir>/<name>-<n>.out|err`); default "ours". */
   name?: string
 }
 
@@ -68,6 +68,8 @@ export interface RunningTranslator {
   stop(): Promise<void>
 }
 
+let starts = 0
+
 /** The TUN device our translator opens in `x`. */
 export const OURS_DEV = 'siit0'
 /** The TUN device TAYGA opens in `x`. */
@@ -80,8 +82,10 @@ export const TAYGA_DEV = 'gh64t'
  */
 export async function runOurs(t: Topology, opts: OursOptions = {}): Promise<RunningTranslator> {
   const args = ['2001:db8:64::/96', '198.51.100.0/24=2001:db8:6::/120', '1500', '1500', `name=${OURS_DEV}`]
+  // A fresh name per start: the lab's output files are not truncated when a name is reused, so a stale
+  // "ready" from the previous run would pass for this one.
   const p = await t.lab.start(
-    opts.name ?? 'ours',
+    `${opts.name ?? 'ours'}-${++starts}`,
     null,
     [
       'bun',
