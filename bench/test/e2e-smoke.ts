@@ -25,14 +25,17 @@ export async function runBench(
   const out = mkdtempSync(join(tmpdir(), `gh-e2e-${bench}-`))
   try {
     const script = join(import.meta.dir, '..', 'e2e', bench, 'run.ts')
-    const p = Bun.spawn(['flock', LOCK, process.execPath, script, ...args, `--out=${out}`], {
+    // Another bench may hold the lock for minutes: give up after 300 s (flock then exits 1, saying nothing).
+    const p = Bun.spawn(['flock', '-w', '300', LOCK, process.execPath, script, ...args, `--out=${out}`], {
       stdout: 'pipe',
       stderr: 'pipe',
     })
     const [stdout, stderr] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()])
     const code = await p.exited
     if (code !== 0)
-      throw new Error(`${bench} bench exited ${code}\n${stdout.slice(-2000)}\n${stderr.slice(-4000)}`)
+      throw new Error(
+        `${bench} bench exited ${code} (1 and no output: the bench lock stayed busy)\n${stdout.slice(-2000)}\n${stderr.slice(-4000)}`,
+      )
     for (const ext of ['json', 'svg', 'md']) expect(existsSync(join(out, `${bench}.${ext}`))).toBe(true)
     return {
       report: readReport(join(out, `${bench}.json`)),
