@@ -301,13 +301,17 @@ if (opt.profile || !tcpGoal.met) {
     },
     { process: 'TAYGA', samples: 0, top: [], syscallsPerPacket: tayga.perPacket, syscalls: tayga.syscalls },
   )
-  const js = prof.top.filter((f) => /packages\//.test(f.function)).reduce((a, f) => a + f.selfPct, 0)
+  const share = (re: RegExp) => prof.top.filter((f) => re.test(f.function)).reduce((a, f) => a + f.selfPct, 0)
+  const inWrite = share(/^write \(packages\/tun\//)
+  const inNat64 = share(/packages\/nat64\//)
   notes.push(
     `Where the time goes (a separate TCP run of ${SECONDS} s each, not part of the figures above): ours makes ` +
       `${ours.perPacket} syscalls per packet (${ours.syscalls.map((x) => `${x.name} ${x.perPacket}`).join(', ')}), ` +
-      `TAYGA ${tayga.perPacket} (${tayga.syscalls.map((x) => `${x.name} ${x.perPacket}`).join(', ')}); ` +
-      `${js.toFixed(0)} % of ours' profiled main-thread samples are in the repository's own TypeScript ` +
-      `(packages/), the rest in the runtime, FFI calls into the kernel and idle. ` +
+      `TAYGA ${tayga.perPacket} (${tayga.syscalls.map((x) => `${x.name} ${x.perPacket}`).join(', ')}). ` +
+      `Of ours' main-thread profile (${prof.samples} samples; the TUN reader Worker is not profiled), ` +
+      `${inWrite.toFixed(1)} % is the FFI call \`write\` of packages/tun, i.e. the write(2) into the TUN device, in ` +
+      "which the kernel forwards the packet and runs the receiving namespace's IP and TCP stack; " +
+      `${inNat64.toFixed(1)} % is translation (packages/nat64 among the top functions). ` +
       `Top: ${prof.top
         .slice(0, 3)
         .map((f) => `${f.function} ${f.selfPct} %`)
