@@ -133,11 +133,8 @@ export function panels(r: E2eReport): ChartPanel[] {
 
 function num(v: number): string {
   if (!Number.isFinite(v)) return 'n/a'
-  return Math.abs(v) >= 100
-    ? v.toFixed(0)
-    : Math.abs(v) >= 10
-      ? v.toFixed(1)
-      : v.toFixed(3).replace(/0+$/, '0')
+  // Whole numbers from 100 up, three significant figures below (46.5, 4.05, 0.311).
+  return Math.abs(v) >= 100 ? v.toFixed(0) : String(Number(v.toPrecision(3)))
 }
 
 /** The Markdown summary: measurements as a metric × subject table, the goals, where the time goes. */
