@@ -8,7 +8,7 @@
  * decision, so an ICMP error about it quotes the original bytes.
  */
 import { buildIcmpv4Error } from '@gatehouse/icmp-errors'
-import { finish, get16, Ipv4View, pseudoV6, put16, put32, sum } from '@gatehouse/ip-packet'
+import { copyBytes, finish, get16, Ipv4View, pseudoV6, put16, put32, sum } from '@gatehouse/ip-packet'
 import {
   adjust,
   clock,
@@ -259,7 +259,7 @@ export function translate4to6(
     const cLen = Math.min(payLen - cOff, chunk)
     const s = payOff + cOff
     // One native copy per extra fragment (the subarray view is the only allocation of this rare path).
-    fb.set(b.subarray(s, s + cLen), IPV6_HEADER_LEN + FRAGMENT_HEADER_LEN)
+    copyBytes(b, s, fb, IPV6_HEADER_LEN + FRAGMENT_HEADER_LEN, cLen)
     writeIpv6(fb, 0, tos, FRAGMENT_HEADER_LEN + cLen, PROTO_FRAGMENT, ttl, addrs)
     writeFragmentHeader(fb, IPV6_HEADER_LEN, nh, fragOff + cOff, i < nFrag - 1 || mf, ident)
     const p = res.packets[i]
@@ -391,7 +391,7 @@ function translateIcmp4Error(
   if (start < 0) {
     e = res.errorBuf
     start = 0
-    e.set(b.subarray(qPayOff, qPayOff + copy), hdrs)
+    copyBytes(b, qPayOff, e, hdrs, copy)
   }
   const innerOff = start + IPV6_HEADER_LEN + 8
   const innerPayOff = start + hdrs
@@ -408,7 +408,7 @@ function translateIcmp4Error(
     const extDst = innerOff + padded
     if (extDst - start + extLen <= ICMPV6_ERROR_MAX_LEN && extDst + extLen <= e.length) {
       if (e === b) b.copyWithin(extDst, extOff, extOff + extLen)
-      else e.set(b.subarray(extOff, extOff + extLen), extDst)
+      else copyBytes(b, extOff, e, extDst, extLen)
       e.fill(0, start + total, extDst)
       total = extDst - start + extLen
       lengthWords = padded >> 3

@@ -8,6 +8,7 @@
  */
 import { buildIcmpv6Error } from '@gatehouse/icmp-errors'
 import {
+  copyBytes,
   finish,
   fold,
   get16,
@@ -253,7 +254,7 @@ export function translate6to4(
     const cLen = Math.min(upLen - cOff, chunk)
     const s = upOff + cOff
     // One native copy per extra fragment (the subarray view is the only allocation of this rare path).
-    fb.set(b.subarray(s, s + cLen), IPV4_HEADER_LEN)
+    copyBytes(b, s, fb, IPV4_HEADER_LEN, cLen)
     writeIpv4(
       fb,
       0,
