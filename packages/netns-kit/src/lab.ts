@@ -3,7 +3,7 @@
  * directory, all removed by `down()` (synchronous, idempotent). Every live lab is also removed
  * when the process exits and on SIGINT/SIGTERM, so a failed or interrupted test leaves nothing.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
@@ -137,6 +137,10 @@ export class Lab {
   spawn(name: string, ns: string | null, argv: readonly string[]): Proc {
     const out = join(this.dir, `${name}.out`)
     const err = join(this.dir, `${name}.err`)
+    // Bun.file() as stdio does not truncate: a name used again would show the earlier process's
+    // output (an old "ready" line), and a start() would believe the new one ready too early.
+    writeFileSync(out, '')
+    writeFileSync(err, '')
     const proc = Bun.spawn(ns === null ? [...argv] : inNs(ns, argv), {
       stdin: 'ignore',
       stdout: Bun.file(out),

@@ -159,3 +159,16 @@ const l = new Lab(${JSON.stringify(`${P}sig-`)}); l.ns('x'); console.log('up'); 
     expect(namespaceExists(c)).toBe(false)
   }, 30_000)
 })
+
+describe.skipIf(SKIP !== null)('lab processes (root)', () => {
+  test('a process started again under the same name has only its own output', async () => {
+    const lab = newLab('re')
+    const first = lab.spawn('echo', null, ['sh', '-c', 'echo first-run-ready; echo first-err >&2'])
+    await first.proc.exited
+    expect(first.stdout()).toContain('first-run-ready')
+    const second = lab.spawn('echo', null, ['sh', '-c', 'echo second'])
+    await second.proc.exited
+    expect(second.stdout()).toBe('second\n')
+    expect(second.stderr()).toBe('')
+  })
+})
