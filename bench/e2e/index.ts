@@ -6,7 +6,7 @@
  */
 import { readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { type E2eReport, RESULTS_DIR, readReport } from './lib/report.ts'
+import { type E2eReport, RESULTS_DIR, readReport, writeReport } from './lib/report.ts'
 
 /** The index page for these reports (sorted by bench name). */
 export function indexMarkdown(reports: readonly E2eReport[]): string {
@@ -37,12 +37,16 @@ export function indexMarkdown(reports: readonly E2eReport[]): string {
   return `${lines.join('\n')}\n`
 }
 
-/** Reads every report in `dir` and writes `dir/README.md`; returns the reports read. */
+/**
+ * Reads every report in `dir`, renders each one's .svg and .md again from its .json (so a change of
+ * format reaches every report, not only the last one run) and writes `dir/README.md`.
+ */
 export function writeIndex(dir = RESULTS_DIR): E2eReport[] {
   const reports = readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .map((f) => readReport(join(dir, f)))
     .filter((r) => typeof r.bench === 'string' && Array.isArray(r.goals))
+  for (const r of reports) writeReport(r, dir)
   writeFileSync(join(dir, 'README.md'), indexMarkdown(reports))
   return reports
 }

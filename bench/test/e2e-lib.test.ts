@@ -94,7 +94,7 @@ test('the chart has one panel per metric, a bar per subject and escapes text', (
   const p = panels(report())
   expect(p.map((x) => x.title)).toEqual(['TCP', 'ping'])
   expect(p[0].note).toBe('ours/TAYGA 0.90 (goal 1)')
-  expect(p[1].note).toBe('ours/TAYGA 1.50')
+  expect(p[1].note).toBe('ours ÷ TAYGA = 0.67')
   const svg = barChart('a <b> & c', 'sub', p)
   expect(svg.startsWith('<svg')).toBe(true)
   expect(svg.match(/<rect [^>]*rx="2"/g)?.length).toBe(4)

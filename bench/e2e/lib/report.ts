@@ -118,8 +118,8 @@ export function panels(r: E2eReport): ChartPanel[] {
     if (g !== undefined) note = `${g.ours}/${g.reference} ${g.ratio.toFixed(2)} (goal ${g.target})`
     else if (ms.length === 2) {
       const [a, b] = ms
-      const ratio = a.better === 'higher' ? a.value / b.value : b.value / a.value
-      note = `${a.subject}/${b.subject} ${ratio.toFixed(2)}`
+      // A plain quotient: with "lower is better" in the title, ours ÷ reference reads the right way round.
+      note = `${a.subject} ÷ ${b.subject} = ${(a.value / b.value).toFixed(2)}`
     }
     return {
       title: metric,
