@@ -230,3 +230,23 @@ test('the index lists every goal with its run and links each chart', async () =>
     rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test('the profile note names each process, its three hottest functions and syscalls per packet', async () => {
+  const { profileNote } = await import('../e2e/lib/profile.ts')
+  const p = {
+    process: 'ours: gateway (bun)',
+    samples: 9,
+    top: [
+      { function: 'write (packages/tun/src/queue.ts:91)', selfPct: 60 },
+      { function: 'openInPlace (packages/wireguard/src/crypto.ts:143)', selfPct: 20 },
+      { function: 'send', selfPct: 10 },
+      { function: 'hidden', selfPct: 5 },
+    ],
+    syscallsPerPacket: 2.1,
+    syscalls: [],
+  }
+  expect(profileNote([p, { ...p, syscallsPerPacket: null }], '--profile', (x) => x.split(': ')[1])).toBe(
+    'Profile (--profile), top self time: gateway (bun): write 60%, openInPlace 20%, send 10%; 2.1 syscalls/packet | ' +
+      'gateway (bun): write 60%, openInPlace 20%, send 10%.',
+  )
+})

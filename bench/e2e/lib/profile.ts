@@ -142,3 +142,22 @@ export async function syscallsPerPacket(
     packets: p1 - p0,
   }
 }
+
+/**
+ * One line for a report's notes: each profiled process's three hottest functions and its syscalls
+ * per packet; `label` shortens a process's name for the line.
+ */
+export function profileNote(
+  profiles: readonly ProfileSummary[],
+  why: string,
+  label: (process: string) => string = (p) => p,
+): string {
+  const parts = profiles.map((p) => {
+    const top = p.top
+      .slice(0, 3)
+      .map((f) => `${f.function.split(' (')[0]} ${f.selfPct}%`)
+      .join(', ')
+    return `${label(p.process)}: ${top}${p.syscallsPerPacket !== null ? `; ${p.syscallsPerPacket} syscalls/packet` : ''}`
+  })
+  return `Profile (${why}), top self time: ${parts.join(' | ')}.`
+}

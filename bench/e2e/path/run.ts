@@ -36,6 +36,7 @@ import {
   cpuProfileArgs,
   newestProfile,
   type ProfileSummary,
+  profileNote,
   summarizeProfileFile,
   syscallsPerPacket,
 } from '../lib/profile.ts'
@@ -342,17 +343,7 @@ if (profileTarget !== null) {
         syscalls: tr?.syscalls ?? [],
       })
     }
-    notes.push(
-      `Profile (${flag('profile') ? '--profile' : 'goal missed'}), top self time: ${profiles
-        .map(
-          (p) =>
-            `${p.process.split(' (')[0]}: ${p.top
-              .slice(0, 3)
-              .map((f) => `${f.function.split(' (')[0]} ${f.selfPct}%`)
-              .join(', ')}${p.syscallsPerPacket !== null ? `; ${p.syscallsPerPacket} syscalls/packet` : ''}`,
-        )
-        .join(' | ')}.`,
-    )
+    notes.push(profileNote(profiles, flag('profile') ? '--profile' : 'goal missed', (p) => p.split(' (')[0]))
   } finally {
     ;(topo as Topology | null)?.down()
     rmSync(dir, { recursive: true, force: true })

@@ -42,6 +42,7 @@ import {
   cpuProfileArgs,
   newestProfile,
   type ProfileSummary,
+  profileNote,
   summarizeProfileFile,
   syscallsPerPacket,
 } from '../lib/profile.ts'
@@ -415,14 +416,7 @@ try {
   const missed = goals.some((g) => !g.met)
   if (flag('profile') || missed) {
     profiles = await whereTimeGoes()
-    const top = profiles.map(
-      (p) =>
-        `${p.process.split(': ')[1]}: ${p.top
-          .slice(0, 3)
-          .map((f) => `${f.function.split(' (')[0]} ${f.selfPct}%`)
-          .join(', ')}${p.syscallsPerPacket !== null ? `; ${p.syscallsPerPacket} syscalls/packet` : ''}`,
-    )
-    notes.push(`Profile (${missed ? 'goal missed' : '--profile'}), top self time: ${top.join(' | ')}.`)
+    notes.push(profileNote(profiles, missed ? 'goal missed' : '--profile', (p) => p.split(': ')[1]))
   }
   if (rekey) {
     // Ours initiates (e1), so ours must rekey at REKEY_AFTER_TIME and wireguard-go must accept it.
