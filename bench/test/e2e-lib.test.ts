@@ -250,3 +250,27 @@ test('the profile note names each process, its three hottest functions and sysca
       'gateway (bun): write 60%, openInPlace 20%, send 10%.',
   )
 })
+
+test('bench options: common and own ones parse in both spellings; a misspelt one or a bad count exits 2 naming it', async () => {
+  const { benchArgs } = await import('../e2e/lib/args.ts')
+  const a = benchArgs('t', { pairs: { type: 'string' } }, [
+    '--quick',
+    '--rounds=3',
+    '--out',
+    '/tmp/x',
+    '--pairs=go-go',
+  ])
+  expect(a).toMatchObject({ quick: true, profile: false, rounds: '3', out: '/tmp/x', pairs: 'go-go' })
+  for (const bench of ['nat64', 'wireguard', 'path', 'tun-forwarder']) {
+    const bad = Bun.spawnSync(['bun', join(import.meta.dir, '..', 'e2e', bench, 'run.ts'), '--roundz=3'], {
+      stderr: 'pipe',
+    })
+    expect(bad.exitCode).toBe(2)
+    expect(bad.stderr.toString()).toContain("'--roundz'")
+    const zero = Bun.spawnSync(['bun', join(import.meta.dir, '..', 'e2e', bench, 'run.ts'), '--rounds=0'], {
+      stderr: 'pipe',
+    })
+    expect(zero.exitCode).toBe(2)
+    expect(zero.stderr.toString()).toContain('--rounds must be a positive integer')
+  }
+}, 30_000)

@@ -20,7 +20,6 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import {
   type RunningTranslator,
   runOurs,
@@ -40,6 +39,7 @@ import {
   run as sh,
   skipReason,
 } from '@gatehouse/netns-kit'
+import { benchArgs, positiveInt } from '../lib/args.ts'
 import {
   cpuProfileArgs,
   newestProfile,
@@ -54,28 +54,14 @@ import {
   type Measurement,
   machine,
   markdown,
-  RESULTS_DIR,
   writeReport,
 } from '../lib/report.ts'
 
-const { values: opt } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    seconds: { type: 'string' },
-    rounds: { type: 'string' },
-    profile: { type: 'boolean', default: false },
-    out: { type: 'string', default: RESULTS_DIR },
-    also: { type: 'string', multiple: true, default: [] },
-  },
-})
-const SECONDS = Number(opt.seconds ?? (opt.quick ? 1 : 4))
-const ROUNDS = Number(opt.rounds ?? (opt.quick ? 1 : 4))
+const opt = benchArgs('nat64 bench', { also: { type: 'string', multiple: true, default: [] } })
+const SECONDS = positiveInt('nat64 bench', 'seconds', opt.seconds, opt.quick ? 1 : 4)
+const ROUNDS = positiveInt('nat64 bench', 'rounds', opt.rounds, opt.quick ? 1 : 4)
 const PING_COUNT = opt.quick ? 10 : 40
 const PING_INTERVAL = 0.02
-if (!(SECONDS >= 1) || !Number.isInteger(ROUNDS) || ROUNDS < 1) {
-  console.error('nat64 bench: --seconds must be ≥ 1 and --rounds a positive integer')
-  process.exit(2)
-}
 
 const SKIP = skipReason(['iperf3', 'tayga', 'ping', ...(opt.profile ? ['strace'] : [])])
 if (SKIP) {

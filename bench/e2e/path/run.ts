@@ -32,6 +32,7 @@ import {
   tryRun,
   wgKeyPair,
 } from '@gatehouse/netns-kit'
+import { benchArgs, positiveInt } from '../lib/args.ts'
 import {
   cpuProfileArgs,
   newestProfile,
@@ -47,25 +48,16 @@ import {
   goal,
   type Measurement,
   machine,
-  RESULTS_DIR,
   writeReport,
 } from '../lib/report.ts'
 
-const argv = process.argv.slice(2)
-const flag = (name: string) => argv.includes(`--${name}`)
-const opt = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3)
-const quick = flag('quick')
-const SECONDS = Number(opt('seconds') ?? (quick ? 2 : 6))
-const ROUNDS = Number(opt('rounds') ?? (quick ? 1 : 2))
-const SESSIONS = Number(opt('sessions') ?? (quick ? 2000 : 10_000))
+const args = benchArgs('path bench', { sessions: { type: 'string' } })
+const quick = args.quick
+const SECONDS = positiveInt('path bench', 'seconds', args.seconds, quick ? 2 : 6)
+const ROUNDS = positiveInt('path bench', 'rounds', args.rounds, quick ? 1 : 2)
+const SESSIONS = positiveInt('path bench', 'sessions', args.sessions, quick ? 2000 : 10_000)
 const PING_COUNT = quick ? 10 : 20
-const OUT = opt('out') ?? RESULTS_DIR
-for (const [k, v] of [
-  ['seconds', SECONDS],
-  ['rounds', ROUNDS],
-  ['sessions', SESSIONS],
-] as const)
-  if (!Number.isInteger(v) || v < 1) throw new Error(`--${k}: a positive integer, got ${v}`)
+const OUT = args.out
 
 if (process.getuid?.() !== 0) {
   console.warn('skipping the full-path bench: needs root (namespaces, TUN devices)')
@@ -287,7 +279,7 @@ try {
     goal('Full path TCP: ours NAT64 ÷ wireguard-go alone ≥ 0.8', measurements, M.tcp, S.nat64, S.wg, 0.8),
   )
 
-  if (flag('profile') || goals.some((g) => !g.met)) {
+  if (args.profile || goals.some((g) => !g.met)) {
     profileTarget = goals[0].met && !goals[1].met ? 'NAT64' : 'same family'
     const dst = paths[profileTarget === 'NAT64' ? 1 : 0].dst
     if (Bun.which('strace') !== null) {
@@ -343,7 +335,7 @@ if (profileTarget !== null) {
         syscalls: tr?.syscalls ?? [],
       })
     }
-    notes.push(profileNote(profiles, flag('profile') ? '--profile' : 'goal missed', (p) => p.split(' (')[0]))
+    notes.push(profileNote(profiles, args.profile ? '--profile' : 'goal missed', (p) => p.split(' (')[0]))
   } finally {
     ;(topo as Topology | null)?.down()
     rmSync(dir, { recursive: true, force: true })

@@ -18,21 +18,26 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { isListening, Lab, linkExists, type Proc, run as sh, skipReason, waitFor } from '@gatehouse/netns-kit'
-import { type Measurement, machine, RESULTS_DIR, writeReport } from '../lib/report.ts'
+import { benchArgs, positiveInt } from '../lib/args.ts'
+import { type Measurement, machine, writeReport } from '../lib/report.ts'
 
 const TUN_A = { dev: 'ghtunA', addr: '10.201.0.1' }
 const TUN_B = { dev: 'ghtunB', addr: '10.201.0.2' }
 const VETH = { a: 'ghveth1', b: 'ghveth2', addrA: '10.202.0.1', addrB: '10.202.0.2' }
 const MTU = 1500
 const here = import.meta.dir
-const quick = process.argv.includes('--quick')
-const TCP_SECONDS = quick ? 3 : 10
+// --profile is accepted (bench:e2e passes it to every bench) and changes nothing here: no goal to miss.
+const args = benchArgs('tun-forwarder bench', {
+  paths: { type: 'string' },
+  pin: { type: 'boolean', default: false },
+})
+const quick = args.quick
+const TCP_SECONDS = positiveInt('tun-forwarder bench', 'seconds', args.seconds, quick ? 3 : 10)
 const UDP_SECONDS = quick ? 2 : 4
-const pathsArg = process.argv.find((a) => a.startsWith('--paths='))?.slice('--paths='.length)
-const PATHS = (pathsArg ?? 'veth,c,c-mt,bun-ring,bun-poll,bun-sync').split(',')
+const PATHS = (args.paths ?? 'veth,c,c-mt,bun-ring,bun-poll,bun-sync').split(',')
 const CLK_TCK = 100
 /** --pin: the forwarder on CPU 1 (taskset), iperf3 client and server on CPU 0 (`-A 0`). */
-const PIN = process.argv.includes('--pin')
+const PIN = args.pin
 
 const SKIP = skipReason(['iperf3', 'gcc'])
 if (SKIP) {
@@ -206,9 +211,7 @@ async function measure(path: string, cdir: string): Promise<Measure> {
   }
 }
 
-const ROUNDS = Number(
-  process.argv.find((a) => a.startsWith('--rounds='))?.slice('--rounds='.length) ?? (quick ? 1 : 3),
-)
+const ROUNDS = positiveInt('tun-forwarder bench', 'rounds', args.rounds, quick ? 1 : 3)
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b)
@@ -343,7 +346,7 @@ for (const [path, m] of Object.entries(results)) {
   add('UDP 1400 B', m.udp1400Pps, 'pkt/s', 'higher')
   add('CPU per packet, UDP 1400 B', m.udp1400UsPerPkt, 'µs', 'lower')
 }
-const out = process.argv.find((a) => a.startsWith('--out='))?.slice('--out='.length) ?? RESULTS_DIR
+const out = args.out
 mkdirSync(out, { recursive: true })
 const files = writeReport(
   {

@@ -38,6 +38,7 @@ import {
   wgKeyPair,
   wgPublicKey,
 } from '@gatehouse/netns-kit'
+import { benchArgs, positiveInt } from '../lib/args.ts'
 import {
   cpuProfileArgs,
   newestProfile,
@@ -53,7 +54,6 @@ import {
   goal,
   type Measurement,
   machine,
-  RESULTS_DIR,
   writeReport,
 } from '../lib/report.ts'
 
@@ -65,17 +65,18 @@ const PORT = 51820
 const MTU = 1420
 /** UDP payload: 1372 + 8 + 20 = a 1400-byte IP packet inside the tunnel. */
 const UDP_PAYLOAD = 1372
-const argv = process.argv.slice(2)
-const flag = (name: string) => argv.includes(`--${name}`)
-const opt = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3)
-const quick = flag('quick')
-const rekey = flag('rekey')
-const TCP_SECONDS = quick ? 2 : 6
-const UDP_SECONDS = quick ? 1 : 3
+const args = benchArgs('wireguard bench', {
+  rekey: { type: 'boolean', default: false },
+  pairs: { type: 'string' },
+})
+const quick = args.quick
+const rekey = args.rekey
+const TCP_SECONDS = positiveInt('wireguard bench', 'seconds', args.seconds, quick ? 2 : 6)
+const UDP_SECONDS = quick ? 1 : Math.max(1, Math.round(TCP_SECONDS / 2))
 const PING_COUNT = quick ? 10 : 20
-const ROUNDS = Number(opt('rounds') ?? (quick ? 1 : 4))
-const PAIRS = (opt('pairs') ?? 'ours-ours,go-go,ours-go').split(',')
-const OUT = opt('out') ?? RESULTS_DIR
+const ROUNDS = positiveInt('wireguard bench', 'rounds', args.rounds, quick ? 1 : 4)
+const PAIRS = (args.pairs ?? 'ours-ours,go-go,ours-go').split(',')
+const OUT = args.out
 const here = import.meta.dir
 
 const SUBJECT: Record<string, string> = {
@@ -414,7 +415,7 @@ try {
   if (PAIRS.includes('ours-ours') && PAIRS.includes('go-go'))
     goals.push(goal(GOAL, measurements, METRIC.tcp, SUBJECT['ours-ours'], SUBJECT['go-go'], 1.0))
   const missed = goals.some((g) => !g.met)
-  if (flag('profile') || missed) {
+  if (args.profile || missed) {
     profiles = await whereTimeGoes()
     notes.push(profileNote(profiles, missed ? 'goal missed' : '--profile', (p) => p.split(': ')[1]))
   }
