@@ -93,8 +93,14 @@ function report(): E2eReport {
 test('the chart has one panel per metric, a bar per subject and escapes text', () => {
   const p = panels(report())
   expect(p.map((x) => x.title)).toEqual(['TCP', 'ping'])
-  expect(p[0].note).toBe('ours/TAYGA 0.90 (goal 1)')
-  expect(p[1].note).toBe('ours ÷ TAYGA = 0.67')
+  expect(p[0].notes).toEqual(['goal: ours ÷ TAYGA = 0.90 (target ≥ 1, missed)'])
+  expect(p[1].notes).toEqual(['ours ÷ TAYGA = 0.67'])
+  // Two goals on one metric (the full path's same family and NAT64): both are noted.
+  const two = report()
+  two.goals.push(goal('second', ms, 'TCP', 'ours', 'TAYGA', 0.8))
+  expect(panels(two)[0].notes).toHaveLength(2)
+  // A long title widens the chart instead of running off its edge.
+  expect(Number(/width="(\d+)"/.exec(barChart('x'.repeat(100), 'sub', p))?.[1])).toBeGreaterThan(900)
   const svg = barChart('a <b> & c', 'sub', p)
   expect(svg.startsWith('<svg')).toBe(true)
   expect(svg.match(/<rect [^>]*rx="2"/g)?.length).toBe(4)

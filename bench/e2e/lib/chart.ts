@@ -13,12 +13,12 @@ export interface ChartPanel {
   /** Which way is better, for the ratio's wording. */
   better: 'higher' | 'lower'
   bars: { label: string; value: number }[]
-  /** "ours/TAYGA 1.12" etc., printed after the title. */
-  note?: string
+  /** Lines under the title: the goal on this metric, or ours ÷ reference. */
+  notes: string[]
 }
 
 const COLORS = ['#2563eb', '#9ca3af', '#f59e0b', '#10b981', '#ef4444']
-const W = 640
+const MIN_W = 640
 const LABEL_W = 190
 const BAR_H = 18
 const GAP = 6
@@ -37,13 +37,27 @@ function fmt(v: number): string {
 
 /** The SVG document for `panels` under `title` (and a `subtitle`: machine and date). */
 export function barChart(title: string, subtitle: string, panels: ChartPanel[]): string {
+  // SVG text does not wrap: widen the chart to its longest line (rough glyph widths at 15 px bold / 12 px).
+  const W = Math.ceil(
+    Math.max(
+      MIN_W,
+      24 + title.length * 9,
+      24 + subtitle.length * 6.5,
+      ...panels.flatMap((p) => p.notes.map((n) => LABEL_W + 12 + n.length * 6.5)),
+    ),
+  )
   const parts: string[] = []
   let y = 48
   for (const p of panels) {
     parts.push(
-      `<text x="12" y="${y + 14}" font-weight="600">${esc(p.title)} <tspan font-weight="400" fill="#555">(${esc(p.unit)}, ${p.better} is better)</tspan>${p.note ? ` <tspan fill="#111">${esc(p.note)}</tspan>` : ''}</text>`,
+      `<text x="12" y="${y + 14}" font-weight="600">${esc(p.title)} <tspan font-weight="400" fill="#555">(${esc(p.unit)}, ${p.better} is better)</tspan></text>`,
     )
     y += 22
+    // The ratio on a line of its own: beside a long title it ran off the chart's edge.
+    for (const note of p.notes) {
+      parts.push(`<text x="${LABEL_W}" y="${y + 10}" fill="#111">${esc(note)}</text>`)
+      y += 18
+    }
     const max = Math.max(...p.bars.map((b) => (Number.isFinite(b.value) ? b.value : 0)), 1e-9)
     p.bars.forEach((b, i) => {
       const w = Number.isFinite(b.value) ? Math.max(1, ((W - LABEL_W - 70) * b.value) / max) : 0

@@ -108,25 +108,28 @@ export function goal(
   return { name, metric, ours, reference, ratio, target, met: ratio >= target }
 }
 
-/** The chart's panels: one per metric, subjects in first-seen order, ours/reference noted when both exist. */
+/** The chart's panels: one per metric, subjects in first-seen order, each goal on the metric noted (else ours ÷ reference when there are two). */
 export function panels(r: E2eReport): ChartPanel[] {
   const metrics = [...new Set(r.measurements.map((m) => m.metric))]
   return metrics.map((metric) => {
     const ms = r.measurements.filter((m) => m.metric === metric)
-    const g = r.goals.find((x) => x.metric === metric)
-    let note: string | undefined
-    if (g !== undefined) note = `${g.ours}/${g.reference} ${g.ratio.toFixed(2)} (goal ${g.target})`
-    else if (ms.length === 2) {
+    const notes = r.goals
+      .filter((g) => g.metric === metric)
+      .map(
+        (g) =>
+          `goal: ${g.ours} ÷ ${g.reference} = ${g.ratio.toFixed(2)} (target ≥ ${g.target}, ${g.met ? 'met' : 'missed'})`,
+      )
+    if (notes.length === 0 && ms.length === 2) {
       const [a, b] = ms
       // A plain quotient: with "lower is better" in the title, ours ÷ reference reads the right way round.
-      note = `${a.subject} ÷ ${b.subject} = ${(a.value / b.value).toFixed(2)}`
+      notes.push(`${a.subject} ÷ ${b.subject} = ${(a.value / b.value).toFixed(2)}`)
     }
     return {
       title: metric,
       unit: ms[0].unit,
       better: ms[0].better,
       bars: ms.map((m) => ({ label: m.subject, value: m.value })),
-      note,
+      notes,
     }
   })
 }
