@@ -5,7 +5,6 @@
  * N <= 16 384: the NAT's per-client session cap (`maxSessionsPerClient`).
  */
 import { heapStats } from 'bun:jsc'
-import { MessageType } from '@gatehouse/control'
 import { buildUdp4, IpPacket, ipv4FromText } from '@gatehouse/ip-packet'
 import { Bench } from '../test/harness.ts'
 
@@ -17,13 +16,7 @@ const b = new Bench({ a: { 'app.example.com': ['192.0.2.10'] }, aaaa: {} }, [
   { name: 'alice', ipv4: '100.64.0.2', ipv6: 'fd00:2021:1111::2', resources: ['web'] },
 ])
 b.connect('alice')
-b.sendControl('alice', {
-  type: MessageType.AssignedIps,
-  requestId: 1,
-  resource: 'web',
-  domain: 'app.example.com',
-  proxyIps: ['100.96.0.1', '100.96.0.2', '100.96.0.3', '100.96.0.4'],
-})
+b.assignIps('alice')
 const c = b.client('alice')
 const g = b.gateway
 const now = b.now

@@ -9,8 +9,11 @@ import {
   type ControlMessage,
   decodeControlPacket,
   isControlPacket,
+  MessageType,
 } from '@gatehouse/control'
 import {
+  type DnsMessage,
+  decodeMessage,
   type EncodableRecord,
   encodeMessage,
   FLAG_QR,
@@ -228,6 +231,42 @@ export class Bench {
   /** Sends a control message from a client. */
   sendControl(name: string, msg: ControlMessage): void {
     this.send(name, buildControlPacket(msg))
+  }
+
+  /**
+   * Sends AssignedIps as the client's stub does once it has handed out proxy IPs for a name:
+   * by default resource `web`, `app.example.com`, the four IPv4 proxies 100.96.0.1-4, request 1.
+   */
+  assignIps(
+    name: string,
+    o: { requestId?: number; resource?: string; domain?: string; proxyIps?: string[] } = {},
+  ): void {
+    this.sendControl(name, {
+      type: MessageType.AssignedIps,
+      requestId: o.requestId ?? 1,
+      resource: o.resource ?? 'web',
+      domain: o.domain ?? 'app.example.com',
+      proxyIps: o.proxyIps ?? ['100.96.0.1', '100.96.0.2', '100.96.0.3', '100.96.0.4'],
+    })
+  }
+
+  /**
+   * Sends a DnsQuery (`qname`, `qtype`) for resource `web` and returns the DnsAnswer the gateway sent
+   * back, decoded; throws when none came or it does not decode.
+   */
+  dnsQuery(name: string, requestId: number, id: number, qname: string, qtype: number): DnsMessage {
+    const q = encodeMessage({ id, flags: FLAG_RD, questions: [{ name: qname, type: qtype }] })
+    this.sendControl(name, {
+      type: MessageType.DnsQuery,
+      requestId,
+      resource: 'web',
+      query: Buffer.from(q).toString('base64'),
+    })
+    const ans = this.client(name).control.find((m) => m.requestId === requestId)
+    if (ans?.type !== MessageType.DnsAnswer) throw new Error(`no DnsAnswer for request ${requestId}`)
+    const msg = decodeMessage(new Uint8Array(Buffer.from(ans.answer, 'base64')))
+    if (typeof msg === 'string') throw new Error(msg)
+    return msg
   }
 
   /** A packet arriving on the gateway's TUN device (from the site). */

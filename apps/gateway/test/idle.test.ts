@@ -6,7 +6,6 @@
  */
 import { describe, expect, test } from 'bun:test'
 import { type ClientEvent, ClientState } from '@gatehouse/client'
-import { MessageType } from '@gatehouse/control'
 import {
   buildSentinels,
   type DnsMessage,
@@ -65,13 +64,7 @@ describe('GatewayState: idle clients (issue 9)', () => {
   test('a client silent for idleClientMs has its mappings and sessions released, counted and reported once', () => {
     const b = new Bench(ZONE, [ALICE, BOB])
     b.connect('alice')
-    b.sendControl('alice', {
-      type: MessageType.AssignedIps,
-      requestId: 1,
-      resource: 'web',
-      domain: 'app.example.com',
-      proxyIps: ['100.96.0.1', '100.96.0.2', '100.96.0.3', '100.96.0.4'],
-    })
+    b.assignIps('alice')
     b.send('alice', udpFrom(ALICE.ipv4, '100.96.0.1'))
     expect(b.takeTun().length).toBe(1)
     expect(b.gateway.nat.sessions.live.udp).toBe(1)
@@ -118,13 +111,7 @@ describe('GatewayState: idle clients (issue 9)', () => {
     b.holdDns = true
     b.resolver.handleTimeout = () => {}
     b.resolver.pollTimeout = () => null
-    b.sendControl('alice', {
-      type: MessageType.AssignedIps,
-      requestId: 1,
-      resource: 'web',
-      domain: 'app.example.com',
-      proxyIps: ['100.96.0.1', '100.96.0.2', '100.96.0.3', '100.96.0.4'],
-    })
+    b.assignIps('alice')
     b.send('alice', udpFrom(ALICE.ipv4, '100.96.0.1'))
     expect(b.gateway.stats.heldWhileResolving).toBe(1)
     b.advance(IDLE_CLIENT_MS)

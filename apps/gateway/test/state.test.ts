@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, test } from 'bun:test'
 import { type ControlMessage, MessageType } from '@gatehouse/control'
-import { decodeMessage, encodeMessage, FLAG_RD, TYPE } from '@gatehouse/dns-resolver'
+import { TYPE } from '@gatehouse/dns-resolver'
 import { buildV4PortUnreachable, buildV4TimeExceeded } from '@gatehouse/icmp-errors'
 import {
   buildIcmp4Echo,
@@ -159,13 +159,7 @@ describe('issue 9: WireGuard and the control channel', () => {
   test('a proxy IP outside the proxy ranges is refused and counted', () => {
     b.connect('alice')
     const id = requestId++
-    b.sendControl('alice', {
-      type: MessageType.AssignedIps,
-      requestId: id,
-      resource: 'web',
-      domain: 'app.example.com',
-      proxyIps: ['10.0.0.1'],
-    })
+    b.assignIps('alice', { requestId: id, proxyIps: ['10.0.0.1'] })
     expect(b.client('alice').control.at(-1)).toMatchObject({ requestId: id, status: 'not-allowed' })
     expect(b.gateway.drops['control-bad-proxy-ip']).toBe(1)
   })
@@ -184,22 +178,7 @@ describe('issue 9: WireGuard and the control channel', () => {
 
   test('MISSION.md: SRV/TXT for a resource name are resolved at the site (DnsQuery -> DnsAnswer)', () => {
     b.connect('alice')
-    const q = encodeMessage({
-      id: 4242,
-      flags: FLAG_RD,
-      questions: [{ name: 'info.example.com', type: TYPE.TXT }],
-    })
-    b.sendControl('alice', {
-      type: MessageType.DnsQuery,
-      requestId: 77,
-      resource: 'web',
-      query: Buffer.from(q).toString('base64'),
-    })
-    const ans = b.client('alice').control.find((m) => m.requestId === 77)
-    expect(ans?.type).toBe(MessageType.DnsAnswer)
-    if (ans?.type !== MessageType.DnsAnswer) return
-    const msg = decodeMessage(new Uint8Array(Buffer.from(ans.answer, 'base64')))
-    if (typeof msg === 'string') throw new Error(msg)
+    const msg = b.dnsQuery('alice', 77, 4242, 'info.example.com', TYPE.TXT)
     expect(msg.id).toBe(4242) // the client's id comes back
     expect(msg.answers[0]).toMatchObject({ type: 'TXT' })
     expect(b.siteQueries).toEqual(['info.example.com'])
@@ -207,21 +186,7 @@ describe('issue 9: WireGuard and the control channel', () => {
 
   test('a DnsQuery for a name that is no resource of the client is REFUSED, not forwarded', () => {
     b.connect('alice')
-    const q = encodeMessage({
-      id: 9,
-      flags: FLAG_RD,
-      questions: [{ name: 'www.google.com', type: TYPE.TXT }],
-    })
-    b.sendControl('alice', {
-      type: MessageType.DnsQuery,
-      requestId: 5,
-      resource: 'web',
-      query: Buffer.from(q).toString('base64'),
-    })
-    const ans = b.client('alice').control.find((m) => m.requestId === 5)
-    if (ans?.type !== MessageType.DnsAnswer) throw new Error('no answer')
-    const msg = decodeMessage(new Uint8Array(Buffer.from(ans.answer, 'base64')))
-    if (typeof msg === 'string') throw new Error(msg)
+    const msg = b.dnsQuery('alice', 5, 9, 'www.google.com', TYPE.TXT)
     expect(msg.rcode).toBe(5)
     expect(b.siteQueries).toEqual([])
     expect(b.gateway.drops['control-dns-query-refused']).toBe(1)
@@ -231,13 +196,7 @@ describe('issue 9: WireGuard and the control channel', () => {
     b.connect('alice')
     b.holdDns = true
     const id = requestId++
-    b.sendControl('alice', {
-      type: MessageType.AssignedIps,
-      requestId: id,
-      resource: 'web',
-      domain: 'app.example.com',
-      proxyIps: [...APP.v4, ...APP.v6],
-    })
+    b.assignIps('alice', { requestId: id, proxyIps: [...APP.v4, ...APP.v6] })
     const p4 = buildUdp4({ src: v4(ALICE.ipv4), dst: v4(APP.v4[0]), srcPort: 5000, dstPort: 8080 })
     b.send('alice', p4)
     // Neither unreachable nor forwarded yet: held.
@@ -255,10 +214,8 @@ describe('issue 9: WireGuard and the control channel', () => {
   test('issue 9 §8: a held packet whose name turns out NXDOMAIN is answered unreachable after the status; at most MAX_HELD_PACKETS are held', () => {
     b.connect('alice')
     b.holdDns = true
-    b.sendControl('alice', {
-      type: MessageType.AssignedIps,
+    b.assignIps('alice', {
       requestId: requestId++,
-      resource: 'web',
       domain: 'nope.example.com',
       proxyIps: [...V4ONLY.v4, ...V4ONLY.v6],
     })
