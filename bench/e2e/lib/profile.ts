@@ -78,6 +78,13 @@ export function summarizeProfileFile(path: string, top = 12): { samples: number;
   return topFunctions(JSON.parse(readFileSync(path, 'utf8')) as CpuProfile, top)
 }
 
+/** What `syscallsPerPacket` measured: all syscalls per packet, the largest few, and the packets counted. */
+export interface SyscallTrace {
+  perPacket: number
+  syscalls: { name: string; perPacket: number }[]
+  packets: number
+}
+
 /** Parses `strace -c` output (the table of calls per syscall) into counts; exported for tests. */
 export function parseStraceSummary(text: string): Map<string, number> {
   const calls = new Map<string, number>()
@@ -97,7 +104,7 @@ export async function syscallsPerPacket(
   pid: number,
   seconds: number,
   packets: () => number,
-): Promise<{ perPacket: number; syscalls: { name: string; perPacket: number }[]; packets: number }> {
+): Promise<SyscallTrace> {
   const tracer = Bun.spawn(['strace', '-c', '-f', '-p', String(pid)], { stdout: 'ignore', stderr: 'pipe' })
   // Count packets only once strace holds every thread ("Process N attached with M threads"), and stop
   // counting just before it detaches: syscalls and packets then cover the same window.
@@ -160,4 +167,19 @@ export function profileNote(
     return `${label(p.process)}: ${top}${p.syscallsPerPacket !== null ? `; ${p.syscallsPerPacket} syscalls/packet` : ''}`
   })
   return `Profile (${why}), top self time: ${parts.join(' | ')}.`
+}
+
+/**
+ * One process's entry for a report's "where the time goes": the newest .cpuprofile in `dir`
+ * (written when the process exited) and, when it was traced, its syscalls per packet.
+ */
+export function profileSummary(process: string, dir: string, traced: SyscallTrace | null): ProfileSummary {
+  const file = newestProfile(dir)
+  if (file === null) throw new Error(`${process}: no .cpuprofile written in ${dir}`)
+  return {
+    process,
+    ...summarizeProfileFile(file),
+    syscallsPerPacket: traced?.perPacket ?? null,
+    syscalls: traced?.syscalls ?? [],
+  }
 }

@@ -44,6 +44,7 @@ import {
   cpuProfileArgs,
   newestProfile,
   type ProfileSummary,
+  type SyscallTrace,
   summarizeProfileFile,
   syscallsPerPacket,
 } from '../lib/profile.ts'
@@ -193,7 +194,7 @@ async function profileOurs(): Promise<{ samples: number; top: ProfileSummary['to
 }
 
 /** `s` under `strace -c -f` during a TCP run: syscalls per packet it read from its TUN device. */
-async function traceSyscalls(s: Subject): Promise<Awaited<ReturnType<typeof syscallsPerPacket>>> {
+async function traceSyscalls(s: Subject): Promise<SyscallTrace> {
   const tr = await s.start()
   try {
     ping(T.s6, SERVER6, 3, 0.05)

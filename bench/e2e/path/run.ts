@@ -35,10 +35,10 @@ import {
 import { benchArgs, positiveInt } from '../lib/args.ts'
 import {
   cpuProfileArgs,
-  newestProfile,
   type ProfileSummary,
   profileNote,
-  summarizeProfileFile,
+  profileSummary,
+  type SyscallTrace,
   syscallsPerPacket,
 } from '../lib/profile.ts'
 import {
@@ -202,7 +202,7 @@ const goals: Goal[] = []
 const notes: string[] = []
 const profiles: ProfileSummary[] = []
 let profileTarget: 'same family' | 'NAT64' | null = null
-const traced: Record<'gateway' | 'client', Awaited<ReturnType<typeof syscallsPerPacket>> | null> = {
+const traced: Record<'gateway' | 'client', SyscallTrace | null> = {
   gateway: null,
   client: null,
 }
@@ -325,15 +325,7 @@ if (profileTarget !== null) {
     await t.stopClient()
     await t.stopGateway()
     for (const app of ['gateway', 'client'] as const) {
-      const file = newestProfile(dirs[app])
-      if (file === null) throw new Error(`apps/${app}: no .cpuprofile written in ${dirs[app]}`)
-      const tr = traced[app]
-      profiles.push({
-        process: `apps/${app} (${profileTarget} TCP stream)`,
-        ...summarizeProfileFile(file),
-        syscallsPerPacket: tr?.perPacket ?? null,
-        syscalls: tr?.syscalls ?? [],
-      })
+      profiles.push(profileSummary(`apps/${app} (${profileTarget} TCP stream)`, dirs[app], traced[app]))
     }
     notes.push(profileNote(profiles, args.profile ? '--profile' : 'goal missed', (p) => p.split(' (')[0]))
   } finally {

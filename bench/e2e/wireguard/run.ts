@@ -41,10 +41,10 @@ import {
 import { benchArgs, positiveInt } from '../lib/args.ts'
 import {
   cpuProfileArgs,
-  newestProfile,
   type ProfileSummary,
   profileNote,
-  summarizeProfileFile,
+  profileSummary,
+  type SyscallTrace,
   syscallsPerPacket,
 } from '../lib/profile.ts'
 import {
@@ -316,10 +316,7 @@ async function whereTimeGoes(): Promise<ProfileSummary[]> {
     } finally {
       await stopPair(ends)
     }
-    const traced = { a: null, b: null } as Record<
-      'a' | 'b',
-      Awaited<ReturnType<typeof syscallsPerPacket>> | null
-    >
+    const traced = { a: null, b: null } as Record<'a' | 'b', SyscallTrace | null>
     if (Bun.which('strace') !== null) {
       const window = quick ? 1 : 3
       console.error(`· profile: ours ↔ ours under strace -c -f, ${window} s of a TCP stream`)
@@ -347,15 +344,7 @@ async function whereTimeGoes(): Promise<ProfileSummary[]> {
       ['a', 'ours ↔ ours: sending end (e1, iperf3 client side)'],
       ['b', 'ours ↔ ours: receiving end (e2, iperf3 server side)'],
     ] as const) {
-      const file = newestProfile(dirs[k])
-      if (file === null) throw new Error(`${name}: no .cpuprofile written in ${dirs[k]}`)
-      const t = traced[k]
-      out.push({
-        process: name,
-        ...summarizeProfileFile(file),
-        syscallsPerPacket: t?.perPacket ?? null,
-        syscalls: t?.syscalls ?? [],
-      })
+      out.push(profileSummary(name, dirs[k], traced[k]))
     }
     return out
   } finally {
