@@ -6,11 +6,11 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   type ClientConfig,
-  ConfigError,
   clientConfigSchema,
   createLogger,
   gitVersion,
   loadConfig,
+  runMain,
   splitFlags,
 } from '@gatehouse/app-common'
 import { runClient } from './run.ts'
@@ -100,14 +100,5 @@ export async function main(
 }
 
 if (import.meta.main) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      if (code >= 0) process.exit(code)
-    },
-    (e: unknown) => {
-      if (e instanceof ConfigError) process.stderr.write(`${e.message}\n`)
-      else process.stderr.write(`client: ${(e as Error).message ?? e}\n`)
-      process.exit(1)
-    },
-  )
+  runMain('client', main)
 }

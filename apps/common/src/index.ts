@@ -26,6 +26,7 @@ export {
 } from './app-config.ts'
 export { ConfigError, type ConfigSources, loadConfig, splitFlags } from './config.ts'
 export { createLogger, type LogFields, type Logger, type LoggerOptions, type Severity } from './log.ts'
+export { runMain } from './main.ts'
 export { MetricsRegistry, type Sample, serveMetrics } from './metrics.ts'
 export { Shutdown } from './shutdown.ts'
 export { gitVersion } from './version.ts'

@@ -3,7 +3,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { ConfigError, createLogger, gitVersion, loadConfig, splitFlags } from '@gatehouse/app-common'
+import { createLogger, gitVersion, loadConfig, runMain, splitFlags } from '@gatehouse/app-common'
 import { addClient, initConfig } from './commands.ts'
 import { gatewayConfigSchema } from './config.ts'
 import { installProfilerSignal } from './profile.ts'
@@ -144,16 +144,7 @@ const random = (b: Uint8Array) => {
 }
 
 if (import.meta.main) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      if (code >= 0) process.exit(code)
-    },
-    (e: unknown) => {
-      if (e instanceof ConfigError) process.stderr.write(`${e.message}\n`)
-      else process.stderr.write(`gateway: ${(e as Error).message ?? e}\n`)
-      process.exit(1)
-    },
-  )
+  runMain('gateway', main)
 }
 
 export { main }
